@@ -1,0 +1,108 @@
+//! The boot script (`boot.cfg` in the image archive): what the root task
+//! starts and does after boot. One directive per line; `#` starts a comment.
+//!
+//! | directive | meaning |
+//! | --- | --- |
+//! | `launch IMAGE PRIORITY [serve]` | load IMAGE as a component at PRIORITY; `serve` gives it a service endpoint |
+//! | `scenario NAME` | run the built-in test scenario NAME, report, and exit QEMU |
+//! | `bench` | run the boot benchmark, print its figures, and exit QEMU |
+//!
+//! Without `scenario` or `bench` the root task starts the console.
+
+/// One directive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directive<'a> {
+    Launch {
+        image: &'a str,
+        priority: u8,
+        serve: bool,
+    },
+    Scenario(&'a str),
+    Bench,
+}
+
+/// A line the root task could not understand (1-based line number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootCfgError<'a> {
+    pub line: usize,
+    pub text: &'a str,
+    pub why: &'static str,
+}
+
+/// Parses the script; yields each directive or the first error per line.
+pub fn parse(text: &str) -> impl Iterator<Item = Result<Directive<'_>, BootCfgError<'_>>> {
+    text.lines().enumerate().filter_map(|(i, raw)| {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            return None;
+        }
+        let err = |why| {
+            Err(BootCfgError {
+                line: i + 1,
+                text: raw,
+                why,
+            })
+        };
+        let mut w = line.split_ascii_whitespace();
+        Some(match (w.next(), w.next(), w.next(), w.next(), w.next()) {
+            (Some("launch"), Some(image), Some(prio), serve, None) => match prio.parse::<u8>() {
+                Err(_) => err("priority must be 0-255"),
+                Ok(priority) => match serve {
+                    None => Ok(Directive::Launch {
+                        image,
+                        priority,
+                        serve: false,
+                    }),
+                    Some("serve") => Ok(Directive::Launch {
+                        image,
+                        priority,
+                        serve: true,
+                    }),
+                    Some(_) => err("the only option after the priority is 'serve'"),
+                },
+            },
+            (Some("launch"), ..) => err("usage: launch IMAGE PRIORITY [serve]"),
+            (Some("scenario"), Some(name), None, ..) => Ok(Directive::Scenario(name)),
+            (Some("bench"), None, ..) => Ok(Directive::Bench),
+            _ => err("unknown directive"),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    #[test]
+    fn parses_directives_and_reports_bad_lines() {
+        let text = "# default\nlaunch ping 255 serve\nlaunch crash 254 # faults\n\nscenario foundation\nbench\nlaunch x 300\nlaunch y 1 fast\nfly away\n";
+        let got: Vec<_> = parse(text).collect();
+        assert_eq!(
+            got[0],
+            Ok(Directive::Launch {
+                image: "ping",
+                priority: 255,
+                serve: true
+            })
+        );
+        assert_eq!(
+            got[1],
+            Ok(Directive::Launch {
+                image: "crash",
+                priority: 254,
+                serve: false
+            })
+        );
+        assert_eq!(got[2], Ok(Directive::Scenario("foundation")));
+        assert_eq!(got[3], Ok(Directive::Bench));
+        assert_eq!(got[4].unwrap_err().line, 7);
+        assert_eq!(
+            got[5].unwrap_err().why,
+            "the only option after the priority is 'serve'"
+        );
+        assert_eq!(got[6].unwrap_err().why, "unknown directive");
+        assert_eq!(got.len(), 7);
+    }
+}

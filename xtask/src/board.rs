@@ -1,0 +1,103 @@
+//! The QEMU side of a board description (`[qemu]` in `boards/<name>/board.toml`).
+//! The kernel side is read by `kernel::Board`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// Board used when none is named.
+pub const DEFAULT_BOARD: &str = "qemu-x86_64";
+
+/// How to run a board under QEMU.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Qemu {
+    pub binary: String,
+    pub debian_package: String,
+    pub machine: String,
+    pub cpu: String,
+    pub memory_mib: u32,
+    pub debug_exit_port: u16,
+}
+
+#[derive(Deserialize)]
+struct File {
+    qemu: Qemu,
+}
+
+/// The directory of board `name`.
+pub fn board_dir(ws: &Path, name: &str) -> PathBuf {
+    ws.join("boards").join(name)
+}
+
+/// Reads the `[qemu]` table of a board.
+pub fn load_qemu(dir: &Path) -> Result<Qemu> {
+    let path = dir.join("board.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let f: File = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(f.qemu)
+}
+
+/// Options for one QEMU run.
+pub struct RunOptions {
+    /// `-icount shift=0`: guest time counts instructions (benchmarks).
+    pub icount: bool,
+}
+
+/// The QEMU command line that boots `kernel` with `root` as the root task,
+/// the serial console on standard input and output.
+pub fn qemu_command(
+    q: &Qemu,
+    kernel: &Path,
+    root: &Path,
+    opts: &RunOptions,
+) -> std::process::Command {
+    let mut c = std::process::Command::new(&q.binary);
+    c.args([
+        "-machine",
+        &q.machine,
+        "-cpu",
+        &q.cpu,
+        "-m",
+        &q.memory_mib.to_string(),
+    ]);
+    // No network card until a driver wants one: it also spares the boot
+    // the firmware's network option ROM.
+    c.args(["-nographic", "-no-reboot", "-nic", "none"]);
+    c.args([
+        "-device",
+        &format!("isa-debug-exit,iobase={:#x},iosize=0x04", q.debug_exit_port),
+    ]);
+    if opts.icount {
+        c.args(["-icount", "shift=0"]);
+    }
+    c.arg("-kernel").arg(kernel).arg("-initrd").arg(root);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_board_describes_qemu() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let q = load_qemu(&board_dir(ws, DEFAULT_BOARD)).unwrap();
+        assert_eq!(q.binary, "qemu-system-x86_64");
+        let c = qemu_command(
+            &q,
+            Path::new("k.elf32"),
+            Path::new("root.elf"),
+            &RunOptions { icount: true },
+        );
+        let args: Vec<_> = c
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(joined.contains("-kernel k.elf32 -initrd root.elf"));
+        assert!(joined.contains("isa-debug-exit,iobase=0xf4"));
+        assert!(joined.contains("-icount shift=0"));
+    }
+}

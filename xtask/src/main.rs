@@ -1,0 +1,250 @@
+//! # xtask: Pride's build tool
+//!
+//! `cargo xtask <command>`; every command installs or builds what it needs
+//! first (Debian packages when run as root with apt, otherwise it prints the
+//! exact install command).
+//!
+//! | command | does |
+//! | --- | --- |
+//! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
+//! | `test` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed` |
+//! | `bench` | boot benchmark on the release kernel under `-icount shift=0`; table on stdout and in `target/bench/` |
+//! | `kernel` | builds the release and debug kernels only |
+//! | `build` | builds kernels and the default image, prints their paths |
+
+mod board;
+mod images;
+mod kernel;
+mod prereq;
+mod scenarios;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test | bench | kernel | build>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        Some("kernel") => kernels().map(|_| ExitCode::SUCCESS),
+        Some("build") => build().map(|_| ExitCode::SUCCESS),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Debian packages the QEMU side needs (the kernel's own are ensured by `kernel`).
+fn ensure_qemu(ws: &Path) -> Result<board::Qemu> {
+    let q = board::load_qemu(&board::board_dir(ws, board::DEFAULT_BOARD))?;
+    prereq::ensure_debian_packages(&[
+        (q.binary.as_str(), q.debian_package.as_str()),
+        ("objcopy", "binutils"),
+    ])?;
+    Ok(q)
+}
+
+/// Builds (or finds up to date) both kernels; returns (release, debug).
+fn kernels() -> Result<(PathBuf, PathBuf)> {
+    let ws = workspace();
+    let dir = board::board_dir(&ws, board::DEFAULT_BOARD);
+    let release = kernel::build_kernel(&ws, &dir, false)?;
+    let debug = kernel::build_kernel(&ws, &dir, true)?;
+    Ok((release, debug))
+}
+
+fn build() -> Result<()> {
+    let ws = workspace();
+    let (release, debug) = kernels()?;
+    let comps = images::build_components(&ws)?;
+    let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
+    println!("release kernel: {}", release.display());
+    println!("debug kernel:   {}", debug.display());
+    println!("default image:  {}", root.display());
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    let mut debug = false;
+    let mut icount = false;
+    for a in args {
+        match a.as_str() {
+            "--debug" => debug = true,
+            "--icount" => icount = true,
+            other => bail!("unknown option {other:?} ({USAGE})"),
+        }
+    }
+    let ws = workspace();
+    let q = ensure_qemu(&ws)?;
+    let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), debug)?;
+    let comps = images::build_components(&ws)?;
+    let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
+    eprintln!("xtask: booting Pride in QEMU (type 'shutdown' to leave, or Ctrl-A x)");
+    let status = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount })
+        .status()
+        .context("starting QEMU")?;
+    Ok(match status.code() {
+        Some(c) => ExitCode::from(c as u8),
+        None => ExitCode::FAILURE,
+    })
+}
+
+/// Runs `cargo test` on the host crates; returns (passed, failed) counted
+/// from cargo's `test result:` lines, and whether cargo succeeded.
+fn host_tests(ws: &Path) -> Result<(usize, usize, bool)> {
+    println!("== host tests (cargo test)");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(ws)
+        .args(["test", "--quiet"])
+        .output()
+        .context("running cargo test")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    eprint!("{stderr}");
+    let (mut passed, mut failed) = (0, 0);
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let num = |word: &str| -> usize {
+                rest.split([';', '.'])
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)
+                            .and_then(|n| n.trim().parse().ok())
+                    })
+                    .unwrap_or(0)
+            };
+            passed += num(" passed");
+            failed += num(" failed");
+        }
+    }
+    if passed == 0 {
+        bail!("cargo test ran no test");
+    }
+    Ok((passed, failed, out.status.success()))
+}
+
+fn test() -> Result<ExitCode> {
+    let ws = workspace();
+    let q = ensure_qemu(&ws)?;
+    // The ABI cross-check test reads the kernel source, so fetch it first.
+    let (release, debug) = kernels()?;
+    let (host_passed, host_failed, host_ok) = host_tests(&ws)?;
+    let comps = images::build_components(&ws)?;
+
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for s in scenarios::all() {
+        println!("== QEMU scenario: {}", s.name);
+        let image_name = s.name.split(' ').next().unwrap_or(s.name);
+        let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
+        let kernel = if s.debug_kernel { &debug } else { &release };
+        let cmd = board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
+        let wait_for = (!s.input.is_empty()).then_some("pride> ");
+        let (lines, ending) =
+            pride_harness::run_qemu(cmd, s.input, wait_for, Duration::from_secs(s.timeout_secs))?;
+        let verdict = pride_harness::judge(&lines, &ending, &(s.expect)());
+        let log = ws
+            .join("target/scenarios")
+            .join(format!("{}.log", s.name.replace([' ', '(', ')'], "_")));
+        std::fs::create_dir_all(log.parent().expect("has parent"))?;
+        std::fs::write(&log, lines.join("\n"))?;
+        for (name, r) in &verdict.results {
+            match r {
+                Ok(()) => println!("  ok      {name}"),
+                Err(why) => println!("  FAILED  {name}: {why}"),
+            }
+        }
+        if verdict.failed() > 0 {
+            println!("  console transcript: {}", log.display());
+            for l in lines
+                .iter()
+                .rev()
+                .take(25)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
+                println!("  | {l}");
+            }
+        }
+        passed += verdict.passed();
+        failed += verdict.failed();
+    }
+    println!("== summary: host tests {host_passed} passed, {host_failed} failed; QEMU checks {passed} passed, {failed} failed");
+    let total_failed = failed + host_failed + usize::from(!host_ok && host_failed == 0);
+    println!("{} passed, {} failed", passed + host_passed, total_failed);
+    Ok(if total_failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn bench() -> Result<ExitCode> {
+    let ws = workspace();
+    let q = ensure_qemu(&ws)?;
+    let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
+    let comps = images::build_components(&ws)?;
+    let root = images::build_image(&ws, "bench", &comps, scenarios::BENCH_BOOT_CFG)?;
+    let cmd = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount: true });
+    let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(120))?;
+    if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
+        for l in &lines {
+            eprintln!("| {l}");
+        }
+        bail!("benchmark run ended with {ending:?}");
+    }
+    let value = |key: &str| -> Result<u64> {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("bench: {key}=")))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("benchmark output lacks {key}"))
+    };
+    let banner = value("banner_tsc")?;
+    let first_reply = value("first_ping_reply_tsc")?;
+    let round_trip = value("ping_round_trip_ticks")?;
+    /// Raw seL4 fastpath Call+ReplyRecv between two address spaces, same QEMU
+    /// and kernel configuration (shared notes, sel4-5.0-x86_64.md).
+    const RAW_SEL4_ROUND_TRIP: u64 = 379;
+    let table = format!(
+        "| measure (release kernel, QEMU TCG, -icount shift=0) | guest TSC ticks (= instructions) | ratio |\n\
+         | --- | ---: | ---: |\n\
+         | machine start to root banner | {banner} | |\n\
+         | machine start to first ping reply | {first_reply} | |\n\
+         | ping round trip, root <-> ping component (mean of 1000) | {round_trip} | {:.2} x raw seL4 fastpath (379) |\n",
+        round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64
+    );
+    print!("{table}");
+    let dir = ws.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("boot.md"), &table)?;
+    println!("written to {}", dir.join("boot.md").display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,165 @@
+//! The QEMU scenarios `cargo xtask test` runs: which image, which kernel,
+//! what is typed, and what must be seen. Judging is done by
+//! `pride_harness::judge`.
+
+use pride_harness::{Check, Expectation};
+
+/// `isa-debug-exit` status when the guest reports every case passed
+/// (`EXIT_PASS` = 0x10 in `root/src/scenario.rs`, so (0x10 << 1) | 1).
+pub const STATUS_PASS: i32 = 33;
+
+/// One scenario.
+pub struct Scenario {
+    pub name: &'static str,
+    /// Boot script packed into the image.
+    pub boot_cfg: &'static str,
+    /// Debug kernel (true) or release kernel.
+    pub debug_kernel: bool,
+    /// Typed into the console once the first prompt appears.
+    pub input: &'static str,
+    pub expect: fn() -> Expectation,
+    pub timeout_secs: u64,
+}
+
+/// The boot script of the default system.
+pub const DEFAULT_BOOT_CFG: &str =
+    "# The default system: the ping server, then the console.\nlaunch ping 255 serve\n";
+
+const FOUNDATION_CFG: &str = "launch ping 255 serve\nscenario foundation\n";
+
+/// The boot script of the benchmark image.
+pub const BENCH_BOOT_CFG: &str = "launch ping 255 serve\nbench\n";
+
+fn boot_summary_check() -> Check {
+    Check::new(
+        "boot summary reports untyped memory and free slots",
+        |lines| {
+            let line = lines
+                .iter()
+                .find(|l| l.starts_with("boot: seL4 5.0.0, untyped "))
+                .ok_or("no boot summary line")?;
+            let kib: u64 = line["boot: seL4 5.0.0, untyped ".len()..]
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .ok_or("untyped size unreadable")?;
+            if kib == 0 {
+                return Err("untyped memory is 0 KiB".into());
+            }
+            let slots = line
+                .split("free slots ")
+                .nth(1)
+                .ok_or("no free slots field")?;
+            let (range, count) = slots.split_once(" (").ok_or("free slots unreadable")?;
+            let (a, b) = range
+                .split_once("..")
+                .ok_or("free slots range unreadable")?;
+            let (a, b): (u64, u64) = (
+                a.parse().map_err(|_| "bad start")?,
+                b.parse().map_err(|_| "bad end")?,
+            );
+            let n: u64 = count
+                .split(')')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .ok_or("bad slot count")?;
+            if a >= b || b - a != n {
+                return Err(format!("free slots {a}..{b} do not make {n}"));
+            }
+            Ok(())
+        },
+    )
+}
+
+fn foundation() -> Expectation {
+    Expectation {
+        cases: vec!["boot-summary", "ping", "fault-report", "alive-after-fault"],
+        checks: vec![
+            boot_summary_check(),
+            Check::contains(
+                "ping answered at boot",
+                "ping: 'ping' answered 41 -> 42 (ok)",
+            ),
+            Check::new("fault report names crash, address and ip", |lines| {
+                let prefix = "fault: component 'crash' (id ";
+                let l = lines
+                    .iter()
+                    .find(|l| l.starts_with(prefix))
+                    .ok_or("no fault report for crash")?;
+                let rest = l.split("): ").nth(1).ok_or("malformed fault line")?;
+                let ip = rest
+                    .strip_prefix("vm fault at address 0xdead0000, ip 0x")
+                    .ok_or_else(|| format!("wrong fault description: {rest}"))?;
+                let ip = u64::from_str_radix(ip.trim(), 16).map_err(|_| "ip unreadable")?;
+                if !(0x40_0000..0x50_0000).contains(&ip) {
+                    return Err(format!("ip {ip:#x} is not in crash's code"));
+                }
+                Ok(())
+            }),
+            Check::contains(
+                "supervisor stops the faulting component",
+                "supervisor: 'crash' stopped",
+            ),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
+fn console() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            boot_summary_check(),
+            Check::contains("prompt", "pride> "),
+            Check::new("help lists the commands", |lines| {
+                for cmd in ["  help ", "  ping ", "  shutdown "] {
+                    if !lines.iter().any(|l| l.starts_with(cmd)) {
+                        return Err(format!("help text lacks {cmd:?}"));
+                    }
+                }
+                Ok(())
+            }),
+            Check::contains("ping from the console", "ping: answered (call "),
+            Check::contains(
+                "unknown command is one clear error",
+                "error: unknown command 'bogus' (type 'help' for the list)",
+            ),
+            Check::contains(
+                "argument error",
+                "error: 'help' takes no argument (got 'me')",
+            ),
+            Check::contains("shutdown is announced", "shutdown: powering off"),
+        ],
+        exit_status: 0,
+    }
+}
+
+/// Every scenario, in the order they run.
+pub fn all() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "foundation (release kernel)",
+            boot_cfg: FOUNDATION_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: foundation,
+            timeout_secs: 60,
+        },
+        Scenario {
+            name: "foundation (debug kernel)",
+            boot_cfg: FOUNDATION_CFG,
+            debug_kernel: true,
+            input: "",
+            expect: foundation,
+            timeout_secs: 60,
+        },
+        Scenario {
+            name: "console",
+            boot_cfg: DEFAULT_BOOT_CFG,
+            debug_kernel: false,
+            input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nshutdown\n",
+            expect: console,
+            timeout_secs: 60,
+        },
+    ]
+}
