@@ -572,6 +572,22 @@ impl Cap<kind::Endpoint> {
     pub fn call(self, info: MessageInfo, mrs: Mrs) -> Received {
         syscall::call(self.cptr, info, mrs)
     }
+    /// `seL4_Call` that also transfers up to three capabilities (`caps`, CPtrs
+    /// in the caller's CSpace). The receiver gets them in the slot it named
+    /// with [`ipc_buffer::set_receive_path`], or as badges if they are
+    /// endpoint caps to its own endpoint. `info`'s extra-caps count is set
+    /// from `caps`. The endpoint cap needs the Grant right.
+    pub fn call_with_caps(self, info: MessageInfo, mrs: Mrs, caps: &[CPtr]) -> Received {
+        assert!(
+            caps.len() <= crate::abi::MSG_MAX_EXTRA_CAPS,
+            "at most 3 caps travel with a message"
+        );
+        for (i, &c) in caps.iter().enumerate() {
+            ipc_buffer::set_cap(i, c);
+        }
+        let info = MessageInfo::new(info.label(), 0, caps.len() as u64, info.length());
+        syscall::call(self.cptr, info, mrs)
+    }
     /// `seL4_Send` on this endpoint.
     pub fn send(self, info: MessageInfo, mrs: Mrs) {
         syscall::send(self.cptr, info, mrs)

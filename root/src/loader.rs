@@ -153,6 +153,14 @@ pub fn launch(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Component, Lo
             fault_badge,
         )
         .map_err(kernel("mint fault endpoint"))?;
+    cnode
+        .cnode_copy(
+            abi::SLOT_OWN_CNODE,
+            depth,
+            root_slot(cnode.cptr()),
+            CapRights::ALL,
+        )
+        .map_err(kernel("copy own CNode"))?;
     if let Some(ep) = spec.service_ep {
         cnode
             .cnode_copy(

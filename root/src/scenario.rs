@@ -66,6 +66,9 @@ fn foundation(root: &mut Root, bi: &BootInfo, t: &mut Tally) {
     let r = check_ping(root, 3);
     t.case(root, "ping", r);
 
+    let r = check_cap_transfer(root);
+    t.case(root, "cap-transfer", r);
+
     let r = check_fault_report(root);
     t.case(root, "fault-report", r);
 
@@ -119,6 +122,42 @@ fn check_ping(root: &mut Root, calls: u64) -> Result<(), &'static str> {
             Some(_) => return Err("wrong reply"),
             None => return Err("ping refused the request"),
         }
+    }
+    Ok(())
+}
+
+/// Sends ping a badged notification capability with a call; ping signals
+/// it. The root task then finds the badge on the notification, and ping's
+/// copy is gone (a second signal does not arrive).
+fn check_cap_transfer(root: &mut Root) -> Result<(), &'static str> {
+    const BADGE: u64 = 0x5a;
+    let ep = root.ping_ep.ok_or("no ping component")?;
+    let ntfn = root
+        .objs
+        .notification()
+        .map_err(|_| "cannot make a notification")?;
+    let badged = root.objs.alloc.alloc_slot().map_err(|_| "no slot")?;
+    ROOT_CNODE
+        .cnode_mint(badged, 64, root_slot(ntfn.cptr()), CapRights::ALL, BADGE)
+        .map_err(|_| "cannot mint the badged notification")?;
+    if ntfn.poll() != 0 {
+        return Err("notification signalled before the call");
+    }
+    let info = kernel_iface::MessageInfo::new(2, 0, 0, 0);
+    let r = ep.call_with_caps(info, [0; 4], &[badged]);
+    if r.info.label() != 0 || r.mrs[0] != 1 {
+        return Err("ping refused the capability");
+    }
+    if ntfn.poll() != BADGE {
+        return Err("ping's signal did not arrive with the badge");
+    }
+    // Without a capability the same request is refused.
+    let r = ep.call(info, [0; 4]);
+    if r.info.label() != 1 {
+        return Err("ping accepted a grant without a capability");
+    }
+    if ntfn.poll() != 0 {
+        return Err("notification signalled again");
     }
     Ok(())
 }

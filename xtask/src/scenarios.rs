@@ -73,7 +73,13 @@ fn boot_summary_check() -> Check {
 
 fn foundation() -> Expectation {
     Expectation {
-        cases: vec!["boot-summary", "ping", "fault-report", "alive-after-fault"],
+        cases: vec![
+            "boot-summary",
+            "ping",
+            "cap-transfer",
+            "fault-report",
+            "alive-after-fault",
+        ],
         checks: vec![
             boot_summary_check(),
             Check::contains(

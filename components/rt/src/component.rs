@@ -20,6 +20,8 @@
 //! | 0 | null |
 //! | [`SLOT_SERVICE_EP`] | the endpoint the component serves (if it is a server) |
 //! | [`SLOT_FAULT_EP`] | the root task's fault endpoint, badged with the component id (the kernel uses it) |
+//! | [`SLOT_OWN_CNODE`] | the component's own CNode (to receive capabilities and tidy its slots) |
+//! | [`SLOT_RECEIVE`] | where a server receives a capability sent to it |
 
 /// log2 of the number of slots in a component's CNode.
 pub const CNODE_BITS: u64 = 8;
@@ -27,6 +29,10 @@ pub const CNODE_BITS: u64 = 8;
 pub const SLOT_SERVICE_EP: u64 = 1;
 /// Fault endpoint (badged by the root task).
 pub const SLOT_FAULT_EP: u64 = 2;
+/// The component's own CNode.
+pub const SLOT_OWN_CNODE: u64 = 3;
+/// Slot a server names as its receive path for capabilities.
+pub const SLOT_RECEIVE: u64 = 4;
 /// First slot free for the component's own use.
 pub const SLOT_FIRST_FREE: u64 = 8;
 
