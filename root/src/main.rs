@@ -219,6 +219,7 @@ fn halt_forever() -> ! {
 }
 
 extern "C" fn root_main(bootinfo_addr: u64) -> ! {
+    let entry_tsc = pride_rt::tsc();
     // SAFETY: the kernel passes the boot-info address in rdi to the root
     // task, and maps that page for the root task's lifetime.
     let bi = match unsafe { BootInfo::from_root_task_pointer(bootinfo_addr) } {
@@ -298,7 +299,7 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
     match mode {
         Some(Directive::Scenario(name)) => scenario::run(&mut root, &bi, name),
-        Some(Directive::Bench) => scenario::bench(&mut root, banner_tsc),
+        Some(Directive::Bench) => scenario::bench(&mut root, entry_tsc, banner_tsc),
         _ => console_loop(&mut root),
     }
 }

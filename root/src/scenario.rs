@@ -191,7 +191,7 @@ fn check_fault_report(root: &mut Root) -> Result<(), &'static str> {
 
 /// The boot benchmark: guest time from machine start to the banner and to
 /// the first ping reply, and the cost of one ping round trip.
-pub fn bench(root: &mut Root, banner_tsc: u64) -> ! {
+pub fn bench(root: &mut Root, entry_tsc: u64, banner_tsc: u64) -> ! {
     const ROUNDS: u64 = 1000;
     let Some((_, _, _)) = root.ping(0) else {
         let _ = writeln!(root.out, "bench: no ping component");
@@ -209,6 +209,7 @@ pub fn bench(root: &mut Root, banner_tsc: u64) -> ! {
         let _ = ep.call(info, [i, 0, 0, 0]);
     }
     let per_call = (pride_rt::tsc() - start) / ROUNDS;
+    let _ = writeln!(root.out, "bench: root_entry_tsc={entry_tsc}");
     let _ = writeln!(root.out, "bench: banner_tsc={banner_tsc}");
     let _ = writeln!(root.out, "bench: first_ping_reply_tsc={first_reply_tsc}");
     let _ = writeln!(

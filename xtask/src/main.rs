@@ -227,6 +227,7 @@ fn bench() -> Result<ExitCode> {
             .and_then(|v| v.parse().ok())
             .with_context(|| format!("benchmark output lacks {key}"))
     };
+    let entry = value("root_entry_tsc")?;
     let banner = value("banner_tsc")?;
     let first_reply = value("first_ping_reply_tsc")?;
     let round_trip = value("ping_round_trip_ticks")?;
@@ -236,9 +237,10 @@ fn bench() -> Result<ExitCode> {
     let table = format!(
         "| measure (release kernel, QEMU TCG, -icount shift=0) | guest TSC ticks (= instructions) | ratio |\n\
          | --- | ---: | ---: |\n\
+         | machine start to root task entry (firmware + kernel boot) | {entry} | |\n\
          | machine start to root banner | {banner} | |\n\
          | machine start to first ping reply | {first_reply} | |\n\
-         | ping round trip, root <-> ping component (mean of 1000) | {round_trip} | {:.2} x raw seL4 fastpath (379) |\n",
+         | ping round trip, root <-> ping component (mean of 1000) | {round_trip} | {:.2} x the raw seL4 fastpath figure (379, shared notes) |\n",
         round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64
     );
     print!("{table}");
