@@ -18,6 +18,7 @@ mod kernel;
 mod prereq;
 mod scenarios;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -105,14 +106,69 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let comps = images::build_components(&ws)?;
     let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
     eprintln!("xtask: booting Pride in QEMU (type 'shutdown' to leave, or Ctrl-A x)");
-    let status = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount })
-        .status()
-        .context("starting QEMU")?;
+    let cmd = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount });
+    let status = if std::io::stdin().is_terminal() {
+        let mut cmd = cmd;
+        cmd.status().context("starting QEMU")?
+    } else {
+        run_scripted(cmd)?
+    };
     Ok(match status.code() {
         Some(c) => ExitCode::from(c as u8),
         None => ExitCode::FAILURE,
     })
 }
+
+/// Runs QEMU with piped input: the firmware polls the serial port while it
+/// boots and would eat input written early, so standard input is held back
+/// until the console's first prompt appears, then copied through as it
+/// comes. Output is copied to standard output unchanged.
+fn run_scripted(mut cmd: Command) -> Result<std::process::ExitStatus> {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting QEMU")?;
+    let mut qemu_in = child.stdin.take().expect("piped stdin");
+    let mut qemu_out = child.stdout.take().expect("piped stdout");
+    let (prompt_tx, prompt_rx) = mpsc::channel::<()>();
+    let copier = std::thread::spawn(move || {
+        let mut out = std::io::stdout();
+        let mut tail: Vec<u8> = Vec::new();
+        let mut prompt_tx = Some(prompt_tx);
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = qemu_out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let _ = out.write_all(&buf[..n]).and_then(|_| out.flush());
+            if prompt_tx.is_some() {
+                tail.extend_from_slice(&buf[..n]);
+                if tail.windows(PROMPT.len()).any(|w| w == PROMPT) {
+                    let _ = prompt_tx.take().map(|tx| tx.send(()));
+                }
+                let keep = tail.len().saturating_sub(PROMPT.len());
+                tail.drain(..keep);
+            }
+        }
+    });
+    // Forward standard input once the prompt is up (or never, if QEMU ends first).
+    std::thread::spawn(move || {
+        if prompt_rx.recv().is_ok() {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut qemu_in);
+        }
+    });
+    let status = child.wait().context("waiting for QEMU")?;
+    let _ = copier.join();
+    Ok(status)
+}
+
+/// The console prompt, as the root task prints it.
+const PROMPT: &[u8] = b"pride> ";
 
 /// Runs `cargo test` on the host crates; returns (passed, failed) counted
 /// from cargo's `test result:` lines, and whether cargo succeeded.
@@ -160,11 +216,24 @@ fn test() -> Result<ExitCode> {
     let (mut passed, mut failed) = (0usize, 0usize);
     for s in scenarios::all() {
         println!("== QEMU scenario: {}", s.name);
-        let image_name = s.name.split(' ').next().unwrap_or(s.name);
-        let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
-        let kernel = if s.debug_kernel { &debug } else { &release };
-        let cmd = board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
-        let wait_for = (!s.input.is_empty()).then_some("pride> ");
+        let (cmd, wait_for) = match s.launcher {
+            scenarios::Launcher::Qemu => {
+                let image_name = s.name.split(' ').next().unwrap_or(s.name);
+                let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
+                let kernel = if s.debug_kernel { &debug } else { &release };
+                let cmd =
+                    board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
+                (cmd, (!s.input.is_empty()).then_some("pride> "))
+            }
+            scenarios::Launcher::XtaskRun => {
+                let mut cmd = Command::new(std::env::current_exe().context("locating xtask")?);
+                cmd.arg("run");
+                if s.debug_kernel {
+                    cmd.arg("--debug");
+                }
+                (cmd, None)
+            }
+        };
         let (lines, ending) =
             pride_harness::run_qemu(cmd, s.input, wait_for, Duration::from_secs(s.timeout_secs))?;
         let verdict = pride_harness::judge(&lines, &ending, &(s.expect)());

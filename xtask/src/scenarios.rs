@@ -8,9 +8,21 @@ use pride_harness::{Check, Expectation};
 /// (`EXIT_PASS` = 0x10 in `root/src/scenario.rs`, so (0x10 << 1) | 1).
 pub const STATUS_PASS: i32 = 33;
 
+/// How a scenario starts the system.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Launcher {
+    /// The harness starts QEMU on this scenario's image; input is typed
+    /// after the first prompt.
+    Qemu,
+    /// `cargo xtask run` exactly as a person scripts it with a pipe: input
+    /// is written at once, before the system has booted.
+    XtaskRun,
+}
+
 /// One scenario.
 pub struct Scenario {
     pub name: &'static str,
+    pub launcher: Launcher,
     /// Boot script packed into the image.
     pub boot_cfg: &'static str,
     /// Debug kernel (true) or release kernel.
@@ -140,11 +152,31 @@ fn console() -> Expectation {
     }
 }
 
+fn piped_run() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            boot_summary_check(),
+            Check::contains("prompt and echoed command", "pride> help"),
+            Check::new("help text", |lines| {
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("  shutdown "))
+                    .then_some(())
+                    .ok_or_else(|| "no help text".into())
+            }),
+            Check::contains("shutdown is announced", "shutdown: powering off"),
+        ],
+        exit_status: 0,
+    }
+}
+
 /// Every scenario, in the order they run.
 pub fn all() -> Vec<Scenario> {
     vec![
         Scenario {
             name: "foundation (release kernel)",
+            launcher: Launcher::Qemu,
             boot_cfg: FOUNDATION_CFG,
             debug_kernel: false,
             input: "",
@@ -153,6 +185,7 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "foundation (debug kernel)",
+            launcher: Launcher::Qemu,
             boot_cfg: FOUNDATION_CFG,
             debug_kernel: true,
             input: "",
@@ -161,11 +194,21 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "console",
+            launcher: Launcher::Qemu,
             boot_cfg: DEFAULT_BOOT_CFG,
             debug_kernel: false,
             input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nshutdown\n",
             expect: console,
             timeout_secs: 60,
+        },
+        Scenario {
+            name: "xtask run, piped input",
+            launcher: Launcher::XtaskRun,
+            boot_cfg: DEFAULT_BOOT_CFG,
+            debug_kernel: false,
+            input: "help\nshutdown\n",
+            expect: piped_run,
+            timeout_secs: 120,
         },
     ]
 }
