@@ -116,11 +116,7 @@ impl BootInfo {
             return Err(BootInfoError::TooManyUntypeds(untyped.len()));
         }
         let mut untyped_list = [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS];
-        for (i, d) in untyped_list
-            .iter_mut()
-            .enumerate()
-            .take(untyped.len() as usize)
-        {
+        for (i, d) in untyped_list.iter_mut().enumerate().take(untyped.len() as usize) {
             let off = UNTYPED_LIST_OFFSET + 12 * i;
             *d = UntypedDesc {
                 paddr: word(b, off),
@@ -200,13 +196,7 @@ mod tests {
         let bi = BootInfo::parse(&sample()).unwrap();
         assert_eq!(bi.num_nodes, 1);
         assert_eq!(bi.ipc_buffer, 0x5000);
-        assert_eq!(
-            bi.empty,
-            SlotRegion {
-                start: 170,
-                end: 4096
-            }
-        );
+        assert_eq!(bi.empty, SlotRegion { start: 170, end: 4096 });
         assert_eq!(bi.empty.len(), 3926);
         assert_eq!(bi.init_thread_cnode_size_bits, 12);
         assert_eq!(bi.tsc_mhz, 999);
@@ -241,10 +231,7 @@ mod tests {
         assert_eq!(BootInfo::parse(&[0u8; 100]), Err(BootInfoError::Truncated));
         let mut b = sample();
         put(&mut b, 161, 30 + 500);
-        assert_eq!(
-            BootInfo::parse(&b),
-            Err(BootInfoError::TooManyUntypeds(500))
-        );
+        assert_eq!(BootInfo::parse(&b), Err(BootInfoError::TooManyUntypeds(500)));
         let mut b = sample();
         put(&mut b, 48, 1);
         assert_eq!(BootInfo::parse(&b), Err(BootInfoError::BadRegion));

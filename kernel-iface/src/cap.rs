@@ -210,14 +210,7 @@ impl Cap<kind::Untyped> {
         invoke_unit(
             self.cptr,
             label::UNTYPED_RETYPE,
-            &[
-                obj_type,
-                size_bits,
-                node_index,
-                node_depth,
-                node_offset,
-                num,
-            ],
+            &[obj_type, size_bits, node_index, node_depth, node_offset, num],
             &[root.cptr],
         )
     }
@@ -225,13 +218,7 @@ impl Cap<kind::Untyped> {
 
 impl Cap<kind::CNode> {
     /// `seL4_CNode_Copy` into `(self, dest_index, dest_depth)`.
-    pub fn cnode_copy(
-        self,
-        dest_index: u64,
-        dest_depth: u64,
-        src: SlotRef,
-        rights: CapRights,
-    ) -> Result<()> {
+    pub fn cnode_copy(self, dest_index: u64, dest_depth: u64, src: SlotRef, rights: CapRights) -> Result<()> {
         invoke_unit(
             self.cptr,
             label::CNODE_COPY,
@@ -265,13 +252,7 @@ impl Cap<kind::CNode> {
         )
     }
     /// `seL4_CNode_Mutate`: move and set the badge or guard.
-    pub fn cnode_mutate(
-        self,
-        dest_index: u64,
-        dest_depth: u64,
-        src: SlotRef,
-        data: u64,
-    ) -> Result<()> {
+    pub fn cnode_mutate(self, dest_index: u64, dest_depth: u64, src: SlotRef, data: u64) -> Result<()> {
         invoke_unit(
             self.cptr,
             label::CNODE_MUTATE,
@@ -420,14 +401,7 @@ macro_rules! paging_structure {
         }
     };
 }
-paging_structure!(
-    Pdpt,
-    x86_pdpt_map,
-    X86_PDPT_MAP,
-    x86_pdpt_unmap,
-    X86_PDPT_UNMAP,
-    "PDPT"
-);
+paging_structure!(Pdpt, x86_pdpt_map, X86_PDPT_MAP, x86_pdpt_unmap, X86_PDPT_UNMAP, "PDPT");
 paging_structure!(
     PageDirectory,
     x86_page_directory_map,
@@ -493,30 +467,15 @@ impl Cap<kind::IoPort> {
     }
     /// `seL4_X86_IOPort_Out8`.
     pub fn x86_ioport_out8(self, port: u16, value: u8) -> Result<()> {
-        invoke_unit(
-            self.cptr,
-            label::X86_IO_PORT_OUT8,
-            &[port as u64, value as u64],
-            &[],
-        )
+        invoke_unit(self.cptr, label::X86_IO_PORT_OUT8, &[port as u64, value as u64], &[])
     }
     /// `seL4_X86_IOPort_Out16`.
     pub fn x86_ioport_out16(self, port: u16, value: u16) -> Result<()> {
-        invoke_unit(
-            self.cptr,
-            label::X86_IO_PORT_OUT16,
-            &[port as u64, value as u64],
-            &[],
-        )
+        invoke_unit(self.cptr, label::X86_IO_PORT_OUT16, &[port as u64, value as u64], &[])
     }
     /// `seL4_X86_IOPort_Out32`.
     pub fn x86_ioport_out32(self, port: u16, value: u32) -> Result<()> {
-        invoke_unit(
-            self.cptr,
-            label::X86_IO_PORT_OUT32,
-            &[port as u64, value as u64],
-            &[],
-        )
+        invoke_unit(self.cptr, label::X86_IO_PORT_OUT32, &[port as u64, value as u64], &[])
     }
 }
 

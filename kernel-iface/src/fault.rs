@@ -30,12 +30,7 @@ pub enum Fault {
     /// A system call number the kernel does not know.
     UnknownSyscall { ip: u64, sp: u64, number: u64 },
     /// A CPU exception (invalid opcode, divide error, general protection...).
-    UserException {
-        ip: u64,
-        sp: u64,
-        number: u64,
-        code: u64,
-    },
+    UserException { ip: u64, sp: u64, number: u64, code: u64 },
     /// A label this decoder does not know.
     Other { label: u64 },
 }

@@ -20,10 +20,7 @@ impl MessageInfo {
     /// Builds a message-info word. Fields are masked to their widths.
     pub const fn new(label: u64, caps_unwrapped: u64, extra_caps: u64, length: u64) -> Self {
         MessageInfo(
-            ((label & LABEL_MAX) << 12)
-                | ((caps_unwrapped & 0x7) << 9)
-                | ((extra_caps & 0x3) << 7)
-                | (length & 0x7f),
+            ((label & LABEL_MAX) << 12) | ((caps_unwrapped & 0x7) << 9) | ((extra_caps & 0x3) << 7) | (length & 0x7f),
         )
     }
     /// The label: a protocol operation, an invocation label or a fault type.

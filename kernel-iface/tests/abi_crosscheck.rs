@@ -230,11 +230,7 @@ static TOP_LEVEL: &[(&str, &str)] = &[
 
 /// Options the debug kernel flavour adds to the board configuration
 /// (`xtask/src/kernel.rs`, `DEBUG_CONFIG`); the debug syscalls need them.
-const DEBUG_FLAVOUR: &[&str] = &[
-    "CONFIG_DEBUG_BUILD",
-    "CONFIG_PRINTING",
-    "CONFIG_IRQ_REPORTING",
-];
+const DEBUG_FLAVOUR: &[&str] = &["CONFIG_DEBUG_BUILD", "CONFIG_PRINTING", "CONFIG_IRQ_REPORTING"];
 
 // ---------------------------------------------------------------------------
 // The tests, one per group.
@@ -322,18 +318,9 @@ fn syscall_numbers() {
     // (name, condition of its <config>) in generator order: api, then debug.
     let mut all: Vec<(String, String)> = Vec::new();
     for section in ["api", "debug"] {
-        let sections: Vec<_> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name(section))
-            .collect();
-        assert!(
-            sections.len() <= 1,
-            "{file}: more than one <{section}> element"
-        );
-        assert!(
-            section == "debug" || sections.len() == 1,
-            "{file}: no <api> element"
-        );
+        let sections: Vec<_> = doc.descendants().filter(|n| n.has_tag_name(section)).collect();
+        assert!(sections.len() <= 1, "{file}: more than one <{section}> element");
+        assert!(section == "debug" || sections.len() == 1, "{file}: no <api> element");
         for config in sections
             .iter()
             .flat_map(|s| s.descendants())
@@ -353,11 +340,7 @@ fn syscall_numbers() {
     for e in SYSCALLS {
         match all.iter().position(|(name, _)| name == e.kernel) {
             Some(i) => {
-                r.compare(
-                    e,
-                    -(i as i64) - 1,
-                    &format!("syscall {} in {file}", e.kernel),
-                );
+                r.compare(e, -(i as i64) - 1, &format!("syscall {} in {file}", e.kernel));
                 let condition = &all[i].1;
                 if !condition.is_empty() && !debug.holds(condition) {
                     r.problem(format!(
@@ -404,11 +387,7 @@ fn object_types() {
     ] {
         let enums = c_enums(&k.header(file), &mut symbols, file);
         // The `...Count` enumerators chain the three enums; they are not types.
-        types.extend(
-            enums
-                .into_iter()
-                .filter(|(name, _)| !name.ends_with("Count")),
-        );
+        types.extend(enums.into_iter().filter(|(name, _)| !name.ends_with("Count")));
     }
     r.compare_enum(OBJECT_TYPES, &types, "the objecttype.h enums");
     r.finish();
@@ -473,10 +452,7 @@ fn object_sizes() {
     for e in SIZE_BITS {
         match value(e.kernel) {
             Some(v) => r.compare(e, v, &format!("{} in {file}", e.kernel)),
-            None => r.problem(format!(
-                "abi::{} = {}: {file} defines no {}",
-                e.ours, e.value, e.kernel
-            )),
+            None => r.problem(format!("abi::{} = {}: {file} defines no {}", e.ours, e.value, e.kernel)),
         }
     }
     r.compare_value(
@@ -508,9 +484,7 @@ fn message_limits() {
     );
     // The header spells the maximum as a macro over the bit count; make sure
     // it still does before computing it the same way.
-    let formula = c_defines(&text)
-        .get("seL4_MsgMaxExtraCaps")
-        .map(|v| v.replace(' ', ""));
+    let formula = c_defines(&text).get("seL4_MsgMaxExtraCaps").map(|v| v.replace(' ', ""));
     if formula.as_deref() != Some("(LIBSEL4_BIT(seL4_MsgExtraCapBits)-1)") {
         r.problem(format!(
             "{file}: seL4_MsgMaxExtraCaps is now {formula:?}; update this test"
@@ -519,9 +493,7 @@ fn message_limits() {
     r.compare_value(
         "MSG_MAX_EXTRA_CAPS",
         kernel_iface::abi::MSG_MAX_EXTRA_CAPS as i64,
-        symbols
-            .get("seL4_MsgExtraCapBits")
-            .map(|bits| (1 << bits) - 1),
+        symbols.get("seL4_MsgExtraCapBits").map(|bits| (1 << bits) - 1),
         &format!("2^seL4_MsgExtraCapBits - 1 in {file}"),
     );
     let file = "include/arch/x86/arch/64/mode/machine/registerset.h";
@@ -581,10 +553,7 @@ fn message_info_layout() {
     if named.len() != ours.len() {
         r.problem(format!(
             "{file}: seL4_MessageInfo has fields {:?}, MessageInfo handles {:?}",
-            named
-                .iter()
-                .map(|f| f.name.as_deref().unwrap())
-                .collect::<Vec<_>>(),
+            named.iter().map(|f| f.name.as_deref().unwrap()).collect::<Vec<_>>(),
             ours.iter().map(|o| o.0).collect::<Vec<_>>()
         ));
     }
@@ -651,21 +620,16 @@ fn badge_width() {
     let defined = c_defines(&k.header(file))
         .get("seL4_BadgeBits")
         .map(|v| eval(v, &|_| None, false).unwrap());
-    r.compare_value(
-        "BADGE_BITS",
-        ours,
-        defined,
-        &format!("seL4_BadgeBits in {file}"),
-    );
+    r.compare_value("BADGE_BITS", ours, defined, &format!("seL4_BadgeBits in {file}"));
     // The kernel keeps the badge in the cap itself; a wider field there is
     // fine, a narrower one would drop bits a Mint sets.
     let file = "include/object/structures_64.bf";
     let text = k.bitfield(file);
-    for (block, field) in [
-        ("endpoint_cap", "capEPBadge"),
-        ("notification_cap", "capNtfnBadge"),
-    ] {
-        match bf_layout(&text, block, file).into_iter().find(|f| f.name.as_deref() == Some(field)) {
+    for (block, field) in [("endpoint_cap", "capEPBadge"), ("notification_cap", "capNtfnBadge")] {
+        match bf_layout(&text, block, file)
+            .into_iter()
+            .find(|f| f.name.as_deref() == Some(field))
+        {
             Some(f) if (f.width as i64) < ours => r.problem(format!(
                 "abi::BADGE_BITS = {ours}, but the kernel keeps only {} bits ({field} of {block} in {file})",
                 f.width
@@ -692,15 +656,11 @@ fn boot_info_layout() {
     let documented = documented_bootinfo_offsets();
     for i in 0..fields.len().max(documented.len()) {
         match (fields.get(i), documented.get(i)) {
-            (Some(f), Some((off, name)))
-                if (f.name.as_str(), f.offset) != (name.as_str(), *off) =>
-            {
-                r.problem(format!(
-                    "bootinfo.rs documents row {i} as `{name}` at offset {off}, \
+            (Some(f), Some((off, name))) if (f.name.as_str(), f.offset) != (name.as_str(), *off) => r.problem(format!(
+                "bootinfo.rs documents row {i} as `{name}` at offset {off}, \
                      but seL4_BootInfo has `{}` at offset {}",
-                    f.name, f.offset
-                ))
-            }
+                f.name, f.offset
+            )),
             (Some(_), Some(_)) => {}
             (Some(f), None) => r.problem(format!(
                 "seL4_BootInfo field `{}` (offset {}) is missing from the table in bootinfo.rs",
@@ -753,19 +713,10 @@ fn kernel_compiles_the_headers_libsel4_ships() {
     let k = Kernel::open();
     let mut r = Report::new("kernel/libsel4 header");
     for (kernel, libsel4) in [
-        (
-            "include/api/bootinfo_types.h",
-            "libsel4/include/sel4/bootinfo_types.h",
-        ),
+        ("include/api/bootinfo_types.h", "libsel4/include/sel4/bootinfo_types.h"),
         ("include/api/errors.h", "libsel4/include/sel4/errors.h"),
-        (
-            "include/api/objecttype.h",
-            "libsel4/include/sel4/objecttype.h",
-        ),
-        (
-            "include/api/constants.h",
-            "libsel4/include/sel4/constants.h",
-        ),
+        ("include/api/objecttype.h", "libsel4/include/sel4/objecttype.h"),
+        ("include/api/constants.h", "libsel4/include/sel4/constants.h"),
         (
             "include/arch/x86/arch/64/mode/api/objecttype.h",
             "libsel4/sel4_arch_include/x86_64/sel4/sel4_arch/objecttype.h",
@@ -875,9 +826,7 @@ impl Report {
     fn compare_value(&mut self, ours: &str, value: i64, kernel: Option<i64>, source: &str) {
         match kernel {
             Some(k) if k == value => {}
-            Some(k) => self.problem(format!(
-                "{ours} = {value}, but the kernel source gives {k} ({source})"
-            )),
+            Some(k) => self.problem(format!("{ours} = {value}, but the kernel source gives {k} ({source})")),
             None => self.problem(format!("{ours} = {value}: could not find {source}")),
         }
     }
@@ -900,9 +849,7 @@ impl Report {
             .filter(|name| !table.iter().any(|e| e.kernel == *name))
             .collect();
         if !unbound.is_empty() {
-            self.problem(format!(
-                "{source} has members with no constant in abi: {unbound:?}"
-            ));
+            self.problem(format!("{source} has members with no constant in abi: {unbound:?}"));
         }
     }
 
@@ -942,8 +889,7 @@ impl Kernel {
             );
         }
         let board = workspace.join("boards/qemu-x86_64/kernel-config.h");
-        let board_text =
-            std::fs::read_to_string(&board).unwrap_or_else(|e| panic!("{}: {e}", board.display()));
+        let board_text = std::fs::read_to_string(&board).unwrap_or_else(|e| panic!("{}: {e}", board.display()));
         let mut config = Config::default();
         // The board header is a flat list of `#define CONFIG_X value`.
         for (name, value) in c_defines(&strip_c_comments(&board_text)) {
@@ -972,8 +918,7 @@ impl Kernel {
 
     fn read(&self, rel: &str) -> String {
         let path = self.root.join(rel);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading kernel source {}: {e}", path.display()))
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading kernel source {}: {e}", path.display()))
     }
 
     /// A C header with comments removed and `#if` blocks selected.
@@ -1021,9 +966,7 @@ impl Config {
 
     /// Evaluates a preprocessor condition (undefined names are 0, as in cpp).
     fn holds(&self, condition: &str) -> bool {
-        eval(condition, &|name| self.get(name), true)
-            .unwrap_or_else(|e| panic!("condition `{condition}`: {e}"))
-            != 0
+        eval(condition, &|name| self.get(name), true).unwrap_or_else(|e| panic!("condition `{condition}`: {e}")) != 0
     }
 }
 
@@ -1042,10 +985,7 @@ impl<'a> Symbols<'a> {
     }
 
     fn get(&self, name: &str) -> Option<i64> {
-        self.values
-            .get(name)
-            .copied()
-            .or_else(|| self.config.get(name))
+        self.values.get(name).copied().or_else(|| self.config.get(name))
     }
 }
 
@@ -1062,25 +1002,20 @@ enum Tok {
 
 fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     const OPS: [&str; 20] = [
-        "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "(", ")", "!", "<", ">", "+", "-", "*",
-        "/", "|", "&", "~",
+        "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "(", ")", "!", "<", ">", "+", "-", "*", "/", "|", "&", "~",
     ];
     let mut toks = Vec::new();
     let mut rest = s.trim_start();
     while !rest.is_empty() {
         let c = rest.chars().next().unwrap();
         let len = if c.is_ascii_digit() {
-            let len = rest
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(rest.len());
+            let len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
             let lit = rest[..len].trim_end_matches(['u', 'U', 'l', 'L']);
             let n = match lit.strip_prefix("0x").or_else(|| lit.strip_prefix("0X")) {
                 Some(hex) => i64::from_str_radix(hex, 16),
                 None => lit.parse(),
             };
-            toks.push(Tok::Num(
-                n.map_err(|_| format!("bad number `{}`", &rest[..len]))?,
-            ));
+            toks.push(Tok::Num(n.map_err(|_| format!("bad number `{}`", &rest[..len]))?));
             len
         } else if c.is_ascii_alphabetic() || c == '_' {
             let len = rest
@@ -1143,11 +1078,7 @@ impl ExprParser<'_> {
     }
 
     fn next(&mut self) -> Result<Tok, String> {
-        let t = self
-            .toks
-            .get(self.pos)
-            .cloned()
-            .ok_or("unexpected end of expression")?;
+        let t = self.toks.get(self.pos).cloned().ok_or("unexpected end of expression")?;
         self.pos += 1;
         Ok(t)
     }
@@ -1261,8 +1192,7 @@ fn strip_c_comments(text: &str) -> String {
 fn preprocess(text: &str, config: &Config, file: &str) -> String {
     // Per open #if: (enclosing block active, this branch active, some branch taken).
     let mut stack: Vec<(bool, bool, bool)> = Vec::new();
-    let active =
-        |stack: &[(bool, bool, bool)]| stack.last().is_none_or(|&(outer, this, _)| outer && this);
+    let active = |stack: &[(bool, bool, bool)]| stack.last().is_none_or(|&(outer, this, _)| outer && this);
     let mut out = String::new();
     for line in text.lines() {
         let Some(directive) = line.trim_start().strip_prefix('#') else {
@@ -1273,9 +1203,7 @@ fn preprocess(text: &str, config: &Config, file: &str) -> String {
             continue;
         };
         let directive = directive.trim_start();
-        let (word, rest) = directive
-            .split_once(char::is_whitespace)
-            .unwrap_or((directive, ""));
+        let (word, rest) = directive.split_once(char::is_whitespace).unwrap_or((directive, ""));
         let rest = rest.trim();
         let outer = active(&stack);
         match word {
@@ -1288,16 +1216,12 @@ fn preprocess(text: &str, config: &Config, file: &str) -> String {
                 stack.push((outer, cond, cond));
             }
             "elif" | "else" => {
-                let (outer, _, taken) = stack
-                    .pop()
-                    .unwrap_or_else(|| panic!("{file}: #{word} without #if"));
+                let (outer, _, taken) = stack.pop().unwrap_or_else(|| panic!("{file}: #{word} without #if"));
                 let cond = !taken && (word == "else" || config.holds(rest));
                 stack.push((outer, cond, taken || cond));
             }
             "endif" => {
-                stack
-                    .pop()
-                    .unwrap_or_else(|| panic!("{file}: #endif without #if"));
+                stack.pop().unwrap_or_else(|| panic!("{file}: #endif without #if"));
             }
             _ if outer => {
                 out.push_str(line);
@@ -1360,30 +1284,20 @@ fn c_enums(text: &str, symbols: &mut Symbols, file: &str) -> Vec<(String, i64)> 
             continue;
         }
         let body = &after[open + 1..];
-        let close = body
-            .find('}')
-            .unwrap_or_else(|| panic!("{file}: unterminated enum"));
+        let close = body.find('}').unwrap_or_else(|| panic!("{file}: unterminated enum"));
         let mut next = 0;
-        for item in body[..close]
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        for item in body[..close].split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item.starts_with("SEL4_FORCE_LONG_ENUM") {
                 continue;
             }
             let (name, value) = match item.split_once('=') {
                 Some((name, expr)) => (
                     name.trim(),
-                    eval(expr, &|n| symbols.get(n), false)
-                        .unwrap_or_else(|e| panic!("{file}: enumerator {item}: {e}")),
+                    eval(expr, &|n| symbols.get(n), false).unwrap_or_else(|e| panic!("{file}: enumerator {item}: {e}")),
                 ),
                 None => (item, next),
             };
-            assert!(
-                name.chars().all(is_ident),
-                "{file}: cannot read enumerator `{item}`"
-            );
+            assert!(name.chars().all(is_ident), "{file}: cannot read enumerator `{item}`");
             symbols.values.insert(name.to_string(), value);
             found.push((name.to_string(), value));
             next = value + 1;
@@ -1511,11 +1425,7 @@ fn bf_layout(text: &str, block: &str, file: &str) -> Vec<BfField> {
         let width: u32 = width
             .parse()
             .unwrap_or_else(|_| panic!("{file}: block {block}: bad width in `{line}`"));
-        fields.push(BfField {
-            name,
-            width,
-            shift: 0,
-        });
+        fields.push(BfField { name, width, shift: 0 });
     }
     // The last field is bit 0; each earlier one sits above the later ones.
     let mut shift = 0;
@@ -1534,18 +1444,14 @@ fn bf_layout(text: &str, block: &str, file: &str) -> Vec<BfField> {
 fn bf_tags(text: &str, union: &str, file: &str) -> Vec<(String, i64)> {
     bf_body(text, "tagged_union", union, file)
         .into_iter()
-        .filter_map(
-            |line| match line.split_whitespace().collect::<Vec<_>>().as_slice() {
-                [] => None,
-                ["tag", name, value] => Some((
-                    name.to_string(),
-                    value
-                        .parse()
-                        .unwrap_or_else(|_| panic!("{file}: bad tag `{line}`")),
-                )),
-                _ => panic!("{file}: tagged_union {union}: cannot read `{line}`"),
-            },
-        )
+        .filter_map(|line| match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [] => None,
+            ["tag", name, value] => Some((
+                name.to_string(),
+                value.parse().unwrap_or_else(|_| panic!("{file}: bad tag `{line}`")),
+            )),
+            _ => panic!("{file}: tagged_union {union}: cannot read `{line}`"),
+        })
         .collect()
 }
 
@@ -1593,16 +1499,10 @@ impl BootInfoLayout {
                 k.header(file)
             };
             for line in text.lines().map(str::trim) {
-                let Some(decl) = line
-                    .strip_prefix("typedef ")
-                    .and_then(|d| d.strip_suffix(';'))
-                else {
+                let Some(decl) = line.strip_prefix("typedef ").and_then(|d| d.strip_suffix(';')) else {
                     continue;
                 };
-                if decl.contains(['{', '('])
-                    || decl.starts_with("struct")
-                    || decl.starts_with("enum")
-                {
+                if decl.contains(['{', '(']) || decl.starts_with("struct") || decl.starts_with("enum") {
                     continue;
                 }
                 let (ty, name) = decl.rsplit_once(char::is_whitespace).unwrap();
@@ -1623,14 +1523,10 @@ impl BootInfoLayout {
                     let (ty, size) = if m.pointer {
                         ("ptr".to_string(), 8)
                     } else {
-                        (
-                            m.ty.clone(),
-                            type_size(&m.ty, &typedefs, &bootinfo, bootinfo_file),
-                        )
+                        (m.ty.clone(), type_size(&m.ty, &typedefs, &bootinfo, bootinfo_file))
                     };
                     let count = m.array.map_or(1, |n| {
-                        eval(&n, &|x| k.config.get(x), false)
-                            .unwrap_or_else(|e| panic!("{bootinfo_file}: {name}: {e}"))
+                        eval(&n, &|x| k.config.get(x), false).unwrap_or_else(|e| panic!("{bootinfo_file}: {name}: {e}"))
                             as usize
                     });
                     let p = Placed {
@@ -1686,10 +1582,7 @@ impl BootInfoLayout {
 
 /// Size in bytes of a C type on x86_64, through typedefs and packed structs.
 fn type_size(ty: &str, typedefs: &BTreeMap<String, String>, structs: &str, file: &str) -> usize {
-    let base = ty
-        .trim_start_matches("signed ")
-        .trim_start_matches("unsigned ")
-        .trim();
+    let base = ty.trim_start_matches("signed ").trim_start_matches("unsigned ").trim();
     match base {
         "char" => 1,
         "short" => 2,
@@ -1775,10 +1668,7 @@ fn check_bootinfo_parse(layout: &BootInfoLayout) -> Vec<String> {
         ("ioSpaceCaps.end", bi.io_space_caps.end),
         ("extraBIPages.start", bi.extra_bi_pages.start),
         ("extraBIPages.end", bi.extra_bi_pages.end),
-        (
-            "initThreadCNodeSizeBits",
-            bi.init_thread_cnode_size_bits as u64,
-        ),
+        ("initThreadCNodeSizeBits", bi.init_thread_cnode_size_bits as u64),
         ("initThreadDomain", bi.init_thread_domain),
         ("archInfo", bi.tsc_mhz),
         ("untyped.start", bi.untyped.start),

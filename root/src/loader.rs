@@ -1,23 +1,29 @@
-//! Loading a component: a fresh CSpace, VSpace and TCB made from untyped
-//! memory, the image's segments mapped with their ELF rights, a stack with
-//! an unmapped guard page below it, an IPC buffer, and a fault endpoint
-//! badged with the component's id. The address-space and CSpace layout is
-//! the contract in `pride_rt::component`.
+//! Loading a component instance into a fresh resource container: CSpace,
+//! VSpace and TCB retyped from the container's chunks, the image's segments
+//! mapped with their ELF rights, a stack with an unmapped guard page below
+//! it, an IPC buffer, a read-only boot page (id, generation, handed-over
+//! state), the component's own notification, its service endpoint, its
+//! connections, and the supervisor endpoint badged with the instance's
+//! badge. The layout is the contract in `pride_rt::component`.
+//!
+//! If any step fails, everything made so far is destroyed with the
+//! container: a failed launch leaks nothing.
 
 use kernel_iface::abi::{init_cap, object_type, size_bits};
 use kernel_iface::cap::{self, kind, CapRights, UserContext};
 use kernel_iface::Cap;
 use pride_rt::component as abi;
+use pride_supervisor_api::boot_page;
 use root_core::elf::{ElfError, LoadPlan, PAGE};
 
-use crate::objects::{root_slot, ObjError, Objects, ROOT_VSPACE};
+use crate::objects::{root_slot, Container, ObjError, Objects, Source, ROOT_VSPACE};
 
 /// Where the root task maps a frame briefly to fill it.
-const SCRATCH: u64 = 0x2000_0000;
+pub const SCRATCH: u64 = 0x2000_0000;
 
-/// Badge bit marking a message on the fault endpoint as a component's fault
-/// (the rest of the badge is the component id).
-pub const FAULT_BADGE: u64 = 1 << 27;
+/// Badge bit marking a message on the supervisor endpoint as coming from a
+/// component instance (the rest of the badge is the instance number).
+pub const INSTANCE_BADGE: u64 = 1 << 27;
 
 /// Why a component could not be loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,41 +49,46 @@ impl core::fmt::Display for LoadError {
     }
 }
 
-fn kernel(step: &'static str) -> impl Fn(kernel_iface::Sel4Error) -> LoadError {
-    move |e| LoadError::Object(ObjError::Kernel(step, e))
+fn kernel(step: &'static str) -> impl Fn(kernel_iface::Sel4Error) -> ObjError {
+    move |e| ObjError::Kernel(step, e)
 }
 
-/// A running component.
-#[derive(Clone, Copy, Debug)]
-pub struct Component {
-    pub name: &'static str,
-    pub id: u64,
+/// What to load.
+pub struct LaunchSpec<'a> {
+    pub image: &'a [u8],
+    /// Instance number; the supervisor endpoint is minted with
+    /// `INSTANCE_BADGE | instance`.
+    pub instance: u64,
+    pub priority: u8,
+    pub boot: boot_page::Header,
+    /// State handed over by a previous version (empty for a fresh start).
+    pub state: &'a [u8],
+    /// The service endpoint, copied unbadged into `SLOT_SERVICE_EP`.
+    pub service_ep: Option<Cap<kind::Endpoint>>,
+    pub supervisor_ep: Cap<kind::Endpoint>,
+    /// (wanted-service index, service endpoint, client badge) to mint.
+    pub connections: &'a [(u64, Cap<kind::Endpoint>, u64)],
+    pub chunks: u64,
+}
+
+/// A loaded, running instance.
+#[derive(Debug)]
+pub struct Loaded {
     pub tcb: Cap<kind::Tcb>,
+    /// The component's own notification, bound to its thread (the
+    /// supervisor signals `QUIESCE_SIGNAL` on it).
+    pub notification: Cap<kind::Notification>,
+    pub vspace: Cap<kind::Pml4>,
+    pub cnode: Cap<kind::CNode>,
+    pub container: Container,
     /// Range of the image's executable addresses, for fault reports.
     pub text: (u64, u64),
 }
 
-/// What the loader needs from the root task.
-pub struct LaunchSpec<'a> {
-    pub name: &'static str,
-    pub image: &'a [u8],
-    pub id: u64,
-    pub priority: u8,
-    /// The endpoint the component serves, placed in its `SLOT_SERVICE_EP`.
-    pub service_ep: Option<Cap<kind::Endpoint>>,
-    /// The root task's fault endpoint, minted into the component's CSpace.
-    pub fault_ep: Cap<kind::Endpoint>,
-}
-
 /// Copies `bytes` into `frame` at `offset` through the scratch mapping.
-fn fill_frame(
-    objs: &mut Objects,
-    frame: Cap<kind::Page>,
-    offset: u64,
-    bytes: &[u8],
-) -> Result<(), LoadError> {
+pub fn fill_frame(objs: &mut Objects, frame: Cap<kind::Page>, offset: u64, bytes: &[u8]) -> Result<(), ObjError> {
     assert!(offset as usize + bytes.len() <= PAGE as usize);
-    objs.map_frame(ROOT_VSPACE, frame, SCRATCH, CapRights::READ_WRITE)?;
+    objs.map_frame(Source::Root, ROOT_VSPACE, frame, SCRATCH, CapRights::READ_WRITE)?;
     let dst = (SCRATCH + offset) as *mut u8;
     // SAFETY: the frame was just mapped read-write at SCRATCH, nothing else
     // uses that address, and offset + len stays inside the 4 KiB page
@@ -86,16 +97,42 @@ fn fill_frame(
     frame.x86_page_unmap().map_err(kernel("scratch unmap"))
 }
 
-/// Loads and starts a component.
-pub fn launch(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Component, LoadError> {
+/// Loads and starts an instance. On error nothing is left behind.
+pub fn load(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Loaded, LoadError> {
     let plan = LoadPlan::from_elf(spec.image).map_err(LoadError::Image)?;
+    let mut container = objs.new_container(spec.chunks)?;
+    match build(objs, spec, &plan, &mut container) {
+        Ok((tcb, notification, vspace, cnode, text)) => Ok(Loaded {
+            tcb,
+            notification,
+            vspace,
+            cnode,
+            container,
+            text,
+        }),
+        Err(e) => {
+            let _ = objs.destroy_container(container);
+            Err(e.into())
+        }
+    }
+}
 
+type Built = (
+    Cap<kind::Tcb>,
+    Cap<kind::Notification>,
+    Cap<kind::Pml4>,
+    Cap<kind::CNode>,
+    (u64, u64),
+);
+
+fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Container) -> Result<Built, ObjError> {
     let cnode: Cap<kind::CNode> = objs.make(
+        Source::Container(c),
         object_type::CAP_TABLE,
         abi::CNODE_BITS,
         abi::CNODE_BITS as u32 + size_bits::SLOT,
     )?;
-    let vspace: Cap<kind::Pml4> = objs.make(object_type::X64_PML4, 0, size_bits::PML4)?;
+    let vspace: Cap<kind::Pml4> = objs.make(Source::Container(c), object_type::X64_PML4, 0, size_bits::PML4)?;
     Cap::<kind::AsidPool>::from_cptr(init_cap::ASID_POOL)
         .x86_asid_pool_assign(vspace)
         .map_err(kernel("ASID pool assign"))?;
@@ -106,7 +143,7 @@ pub fn launch(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Component, Lo
             text = (text.0.min(seg.vaddr), text.1.max(seg.vaddr + seg.mem_size));
         }
         for page in seg.pages() {
-            let frame = objs.frame()?;
+            let frame = objs.frame(Source::Container(c))?;
             let (from, to) = page.file_range;
             if to > from {
                 fill_frame(
@@ -121,61 +158,85 @@ pub fn launch(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Component, Lo
             } else {
                 CapRights::READ
             };
-            objs.map_frame(vspace, frame, page.vaddr, rights)?;
+            objs.map_frame(Source::Container(c), vspace, frame, page.vaddr, rights)?;
         }
     }
 
     // Stack pages below STACK_TOP; the page under them stays unmapped.
     for i in 1..=abi::STACK_PAGES {
-        let frame = objs.frame()?;
+        let frame = objs.frame(Source::Container(c))?;
         objs.map_frame(
+            Source::Container(c),
             vspace,
             frame,
             abi::STACK_TOP - i * PAGE,
             CapRights::READ_WRITE,
         )?;
     }
-    let ipc_frame = objs.frame()?;
-    objs.map_frame(vspace, ipc_frame, abi::IPC_BUFFER, CapRights::READ_WRITE)?;
+    let ipc_frame = objs.frame(Source::Container(c))?;
+    objs.map_frame(
+        Source::Container(c),
+        vspace,
+        ipc_frame,
+        abi::IPC_BUFFER,
+        CapRights::READ_WRITE,
+    )?;
 
-    // The component's CSpace: fault endpoint badged with its id, and its
-    // service endpoint if it serves one.
+    let boot_frame = objs.frame(Source::Container(c))?;
+    let mut page = [0u8; 4096];
+    if !boot_page::write(&mut page, &spec.boot, spec.state) {
+        return Err(ObjError::Kernel("boot page", kernel_iface::Sel4Error::RangeError));
+    }
+    fill_frame(objs, boot_frame, 0, &page)?;
+    objs.map_frame(
+        Source::Container(c),
+        vspace,
+        boot_frame,
+        abi::BOOT_PAGE,
+        CapRights::READ,
+    )?;
+
+    // The CSpace.
     let depth = abi::CNODE_BITS;
-    let fault_badge = cap::badge(FAULT_BADGE | spec.id).ok_or(LoadError::Object(
-        ObjError::Kernel("badge", kernel_iface::Sel4Error::RangeError),
-    ))?;
+    let badge = cap::badge(INSTANCE_BADGE | spec.instance)
+        .ok_or(ObjError::Kernel("badge", kernel_iface::Sel4Error::RangeError))?;
     cnode
         .cnode_mint(
-            abi::SLOT_FAULT_EP,
+            abi::SLOT_SUPERVISOR_EP,
             depth,
-            root_slot(spec.fault_ep.cptr()),
+            root_slot(spec.supervisor_ep.cptr()),
             CapRights::ALL,
-            fault_badge,
+            badge,
         )
-        .map_err(kernel("mint fault endpoint"))?;
+        .map_err(kernel("mint supervisor endpoint"))?;
     cnode
-        .cnode_copy(
-            abi::SLOT_OWN_CNODE,
-            depth,
-            root_slot(cnode.cptr()),
-            CapRights::ALL,
-        )
+        .cnode_copy(abi::SLOT_OWN_CNODE, depth, root_slot(cnode.cptr()), CapRights::ALL)
         .map_err(kernel("copy own CNode"))?;
+    let ntfn = objs.notification(Source::Container(c))?;
+    cnode
+        .cnode_copy(abi::SLOT_NOTIFICATION, depth, root_slot(ntfn.cptr()), CapRights::ALL)
+        .map_err(kernel("copy notification"))?;
     if let Some(ep) = spec.service_ep {
         cnode
-            .cnode_copy(
-                abi::SLOT_SERVICE_EP,
+            .cnode_copy(abi::SLOT_SERVICE_EP, depth, root_slot(ep.cptr()), CapRights::ALL)
+            .map_err(kernel("copy service endpoint"))?;
+    }
+    for &(index, ep, client_badge) in spec.connections {
+        cnode
+            .cnode_mint(
+                abi::SLOT_WANTED_BASE + index,
                 depth,
                 root_slot(ep.cptr()),
                 CapRights::ALL,
+                client_badge,
             )
-            .map_err(kernel("copy service endpoint"))?;
+            .map_err(kernel("mint connection"))?;
     }
 
-    let tcb: Cap<kind::Tcb> = objs.make(object_type::TCB, 0, size_bits::TCB)?;
+    let tcb: Cap<kind::Tcb> = objs.make(Source::Container(c), object_type::TCB, 0, size_bits::TCB)?;
     let guard = cap::cnode_guard(0, kernel_iface::abi::WORD_BITS as u64 - abi::CNODE_BITS);
     tcb.tcb_configure(
-        abi::SLOT_FAULT_EP,
+        abi::SLOT_SUPERVISOR_EP,
         0,
         spec.priority,
         cnode,
@@ -185,20 +246,15 @@ pub fn launch(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Component, Lo
         ipc_frame,
     )
     .map_err(kernel("TCB configure"))?;
+    tcb.tcb_bind_notification(ntfn).map_err(kernel("bind notification"))?;
     let ctx = UserContext {
         rip: plan.entry,
         rsp: abi::STACK_TOP,
         rdi: abi::IPC_BUFFER,
-        rsi: spec.id,
+        rsi: spec.boot.id,
         ..Default::default()
     };
     tcb.tcb_write_registers(true, ctx)
         .map_err(kernel("TCB write registers"))?;
-
-    Ok(Component {
-        name: spec.name,
-        id: spec.id,
-        tcb,
-        text,
-    })
+    Ok((tcb, ntfn, vspace, cnode, text))
 }

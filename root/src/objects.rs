@@ -1,16 +1,34 @@
-//! Making kernel objects: the root task's untyped allocator (decisions in
-//! `root_core::untyped`) turned into `Untyped_Retype` calls, and address
-//! spaces filled with page tables on demand.
+//! Making kernel objects, for the root task itself or inside a resource
+//! container, and filling address spaces with page tables on demand.
+//!
+//! Memory comes in two kinds (decisions in `root_core::untyped`):
+//!
+//! - the root task's own pool (boot-info untypeds): objects that outlive
+//!   components (the supervisor endpoint, service endpoints, its console
+//!   interrupt) and the *chunks*;
+//! - chunks: untypeds of [`CHUNK_BITS`] carved from the root pool. A
+//!   container owns whole chunks; everything of a component is retyped from
+//!   them. Stopping the component revokes its chunks, which deletes every
+//!   object and capability made from them at once; the chunks go back to
+//!   the free list as good as new, and the root-CNode slots that held the
+//!   objects' capabilities go back to the slot allocator.
+
+use alloc::vec::Vec;
 
 use kernel_iface::abi::{init_cap, object_type, size_bits, WORD_BITS};
 use kernel_iface::cap::{kind, CapRights, SlotRef, VmAttributes};
 use kernel_iface::{Cap, Sel4Error};
-use root_core::untyped::{AllocError, UntypedAllocator};
+use root_core::untyped::{AllocError, Pool, UntypedAllocator};
+
+/// log2 of a chunk's size: 1 MiB, the unit of memory quotas.
+pub const CHUNK_BITS: u32 = 20;
+/// Bytes per chunk.
+pub const CHUNK_BYTES: u64 = 1 << CHUNK_BITS;
 
 /// Why making or mapping an object failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjError {
-    /// Out of untyped memory or root-CNode slots.
+    /// Out of memory (the container's quota, or the machine's) or slots.
     Alloc(AllocError),
     /// The kernel refused a step (named) of the operation.
     Kernel(&'static str, Sel4Error),
@@ -48,45 +66,167 @@ pub fn root_slot(slot: u64) -> SlotRef {
     }
 }
 
+/// The memory of one component: whole chunks, and the root-CNode slots
+/// that hold capabilities to what was made from them.
+#[derive(Debug, Default)]
+pub struct Container {
+    pool: Pool,
+    /// Root-CNode slots of the objects made here (freed on destroy).
+    object_slots: Vec<u64>,
+}
+
+impl Container {
+    /// Bytes the container holds.
+    pub fn quota_bytes(&self) -> u64 {
+        self.pool.total_bytes()
+    }
+    /// Bytes used so far.
+    pub fn used_bytes(&self) -> u64 {
+        self.pool.total_bytes() - self.pool.free_bytes()
+    }
+}
+
+/// Where an object's memory comes from.
+pub enum Source<'a> {
+    Root,
+    Container(&'a mut Container),
+}
+
 /// The root task's object factory.
 pub struct Objects {
-    pub alloc: UntypedAllocator,
+    pub root: UntypedAllocator,
+    /// Chunk untyped slots that belong to no container.
+    free_chunks: Vec<u64>,
+    /// Every chunk carved so far.
+    chunks_made: u64,
 }
 
 impl Objects {
+    pub fn new(root: UntypedAllocator) -> Objects {
+        Objects {
+            root,
+            free_chunks: Vec::new(),
+            chunks_made: 0,
+        }
+    }
+
+    /// (free chunks, chunks carved so far).
+    pub fn chunk_counts(&self) -> (u64, u64) {
+        (self.free_chunks.len() as u64, self.chunks_made)
+    }
+
+    /// Memory not in use by anything: the root pool's free bytes plus the
+    /// free chunks.
+    pub fn free_bytes(&self) -> u64 {
+        self.root.free_bytes() + self.free_chunks.len() as u64 * CHUNK_BYTES
+    }
+
+    fn retype(
+        &mut self,
+        pool: Option<&mut Container>,
+        obj_type: u64,
+        obj_bits: u64,
+        mem_bits: u32,
+    ) -> Result<u64, ObjError> {
+        let slot = self.root.alloc_slot()?;
+        let mut owned_by_container = false;
+        let placement = match pool {
+            None => self.root.alloc(mem_bits),
+            Some(c) => c.pool.alloc(mem_bits).inspect(|_| {
+                // From here the container owns the slot: destroying the
+                // container frees it whatever happens below.
+                c.object_slots.push(slot);
+                owned_by_container = true;
+            }),
+        };
+        let result = placement.map_err(ObjError::from).and_then(|p| {
+            Cap::<kind::Untyped>::from_cptr(p.untyped_slot)
+                .untyped_retype(obj_type, obj_bits, ROOT_CNODE, 0, 0, slot, 1)
+                .map_err(|e| ObjError::Kernel("untyped retype", e))
+        });
+        if result.is_err() && !owned_by_container {
+            self.root.free_slot(slot);
+        }
+        result.map(|()| slot)
+    }
+
     /// Retypes one object into a fresh root-CNode slot. `obj_bits` is the
     /// object's size argument (CNode slots, untyped size), `mem_bits` its
     /// size in memory.
     pub fn make<K>(
         &mut self,
+        from: Source<'_>,
         obj_type: u64,
         obj_bits: u64,
         mem_bits: u32,
     ) -> Result<Cap<K>, ObjError> {
-        let slot = self.alloc.alloc_slot()?;
-        let place = self.alloc.alloc(mem_bits)?;
-        Cap::<kind::Untyped>::from_cptr(place.untyped_slot)
-            .untyped_retype(obj_type, obj_bits, ROOT_CNODE, 0, 0, slot, 1)
-            .map_err(|e| ObjError::Kernel("untyped retype", e))?;
-        Ok(Cap::from_cptr(slot))
+        let pool = match from {
+            Source::Root => None,
+            Source::Container(c) => Some(c),
+        };
+        self.retype(pool, obj_type, obj_bits, mem_bits).map(Cap::from_cptr)
     }
 
-    pub fn frame(&mut self) -> Result<Cap<kind::Page>, ObjError> {
-        self.make(object_type::X86_4K, 0, size_bits::PAGE)
+    pub fn frame(&mut self, from: Source<'_>) -> Result<Cap<kind::Page>, ObjError> {
+        self.make(from, object_type::X86_4K, 0, size_bits::PAGE)
     }
 
-    pub fn endpoint(&mut self) -> Result<Cap<kind::Endpoint>, ObjError> {
-        self.make(object_type::ENDPOINT, 0, size_bits::ENDPOINT)
+    pub fn endpoint(&mut self, from: Source<'_>) -> Result<Cap<kind::Endpoint>, ObjError> {
+        self.make(from, object_type::ENDPOINT, 0, size_bits::ENDPOINT)
     }
 
-    pub fn notification(&mut self) -> Result<Cap<kind::Notification>, ObjError> {
-        self.make(object_type::NOTIFICATION, 0, size_bits::NOTIFICATION)
+    pub fn notification(&mut self, from: Source<'_>) -> Result<Cap<kind::Notification>, ObjError> {
+        self.make(from, object_type::NOTIFICATION, 0, size_bits::NOTIFICATION)
+    }
+
+    /// Makes a container of `chunks` chunks, reusing free chunks first.
+    pub fn new_container(&mut self, chunks: u64) -> Result<Container, ObjError> {
+        let mut c = Container::default();
+        for _ in 0..chunks {
+            let slot = match self.free_chunks.pop() {
+                Some(s) => s,
+                None => match self.carve_chunk() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.destroy_container(c)?;
+                        return Err(e);
+                    }
+                },
+            };
+            c.pool.add(slot, 0, CHUNK_BITS as u8);
+        }
+        Ok(c)
+    }
+
+    fn carve_chunk(&mut self) -> Result<u64, ObjError> {
+        let slot = self.retype(None, object_type::UNTYPED, CHUNK_BITS as u64, CHUNK_BITS)?;
+        self.chunks_made += 1;
+        Ok(slot)
+    }
+
+    /// Deletes everything made in the container and returns its chunks and
+    /// slots. Threads must have been suspended by the caller.
+    pub fn destroy_container(&mut self, mut c: Container) -> Result<(), ObjError> {
+        let mut result = Ok(());
+        for u in c.pool.drain() {
+            // Revoke deletes every capability derived from the chunk: all
+            // objects made from it, wherever their capabilities were copied.
+            if let Err(e) = ROOT_CNODE.cnode_revoke(u.slot, WORD_BITS as u64) {
+                result = Err(ObjError::Kernel("revoke chunk", e));
+            }
+            self.free_chunks.push(u.slot);
+        }
+        for slot in c.object_slots.drain(..) {
+            self.root.free_slot(slot);
+        }
+        result
     }
 
     /// Maps `frame` at `vaddr` in `vspace`, adding whatever page table,
-    /// page directory or PDPT the address still lacks.
+    /// page directory or PDPT the address still lacks (made from `tables`).
     pub fn map_frame(
         &mut self,
+        mut tables: Source<'_>,
         vspace: Cap<kind::Pml4>,
         frame: Cap<kind::Page>,
         vaddr: u64,
@@ -96,29 +236,34 @@ impl Objects {
         for _ in 0..4 {
             match frame.x86_page_map(vspace, vaddr, rights, VmAttributes::DEFAULT) {
                 Ok(()) => return Ok(()),
-                Err(Sel4Error::FailedLookup) => self.add_paging_levels(vspace, vaddr)?,
+                Err(Sel4Error::FailedLookup) => self.add_paging_levels(reborrow(&mut tables), vspace, vaddr)?,
                 Err(e) => return Err(ObjError::Kernel("page map", e)),
             }
         }
         Err(ObjError::Kernel("page map", Sel4Error::FailedLookup))
     }
 
-    fn add_paging_levels(&mut self, vspace: Cap<kind::Pml4>, vaddr: u64) -> Result<(), ObjError> {
+    fn add_paging_levels(&mut self, mut from: Source<'_>, vspace: Cap<kind::Pml4>, vaddr: u64) -> Result<(), ObjError> {
         let attr = VmAttributes::DEFAULT;
-        let pt: Cap<kind::PageTable> =
-            self.make(object_type::X86_PAGE_TABLE, 0, size_bits::PAGE_TABLE)?;
+        let pt: Cap<kind::PageTable> = self.make(
+            reborrow(&mut from),
+            object_type::X86_PAGE_TABLE,
+            0,
+            size_bits::PAGE_TABLE,
+        )?;
         match pt.x86_page_table_map(vspace, vaddr, attr) {
             Ok(()) => return Ok(()),
             Err(Sel4Error::FailedLookup) => {} // the page directory is missing too
             Err(e) => return Err(ObjError::Kernel("page table map", e)),
         }
         let pd: Cap<kind::PageDirectory> = self.make(
+            reborrow(&mut from),
             object_type::X86_PAGE_DIRECTORY,
             0,
             size_bits::PAGE_DIRECTORY,
         )?;
         if pd.x86_page_directory_map(vspace, vaddr, attr) == Err(Sel4Error::FailedLookup) {
-            let pdpt: Cap<kind::Pdpt> = self.make(object_type::X86_PDPT, 0, size_bits::PDPT)?;
+            let pdpt: Cap<kind::Pdpt> = self.make(reborrow(&mut from), object_type::X86_PDPT, 0, size_bits::PDPT)?;
             pdpt.x86_pdpt_map(vspace, vaddr, attr)
                 .map_err(|e| ObjError::Kernel("pdpt map", e))?;
             pd.x86_page_directory_map(vspace, vaddr, attr)
@@ -126,5 +271,13 @@ impl Objects {
         }
         pt.x86_page_table_map(vspace, vaddr, attr)
             .map_err(|e| ObjError::Kernel("page table map", e))
+    }
+}
+
+/// A shorter-lived `Source` borrowing the same container.
+pub fn reborrow<'a>(from: &'a mut Source<'_>) -> Source<'a> {
+    match from {
+        Source::Root => Source::Root,
+        Source::Container(c) => Source::Container(c),
     }
 }

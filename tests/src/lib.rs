@@ -33,10 +33,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(
-        name: &'static str,
-        holds: impl Fn(&[String]) -> Result<(), String> + 'static,
-    ) -> Check {
+    pub fn new(name: &'static str, holds: impl Fn(&[String]) -> Result<(), String> + 'static) -> Check {
         Check {
             name,
             holds: Box::new(holds),
@@ -134,12 +131,8 @@ pub fn judge(lines: &[String], ending: &Ending, exp: &Expectation) -> Verdict {
         let ok_count = reported.iter().filter(|r| r.1).count() as u32;
         let r = match summary {
             None => Err("no closing 'N passed, N failed' line".to_string()),
-            Some((p, f)) if p == ok_count && f as usize == reported.len() - ok_count as usize => {
-                Ok(())
-            }
-            Some((p, f)) => Err(format!(
-                "closing line says {p} passed, {f} failed; case lines disagree"
-            )),
+            Some((p, f)) if p == ok_count && f as usize == reported.len() - ok_count as usize => Ok(()),
+            Some((p, f)) => Err(format!("closing line says {p} passed, {f} failed; case lines disagree")),
         };
         v.results.push(("closing summary".to_string(), r));
     }
@@ -148,10 +141,7 @@ pub fn judge(lines: &[String], ending: &Ending, exp: &Expectation) -> Verdict {
     }
     let r = match ending {
         Ending::Exited(s) if *s == exp.exit_status => Ok(()),
-        Ending::Exited(s) => Err(format!(
-            "QEMU exited with status {s}, expected {}",
-            exp.exit_status
-        )),
+        Ending::Exited(s) => Err(format!("QEMU exited with status {s}, expected {}", exp.exit_status)),
         Ending::Signalled => Err("QEMU was killed by a signal".to_string()),
         Ending::TimedOut => Err("timed out: QEMU still running".to_string()),
     };
@@ -169,9 +159,7 @@ pub fn run_qemu(
     wait_for: Option<&str>,
     timeout: Duration,
 ) -> std::io::Result<(Vec<String>, Ending)> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn()?;
     let mut stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
@@ -187,10 +175,7 @@ pub fn run_qemu(
     });
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx2
-                .send(format!("[qemu stderr] {line}\n").into_bytes())
-                .is_err()
-            {
+            if tx2.send(format!("[qemu stderr] {line}\n").into_bytes()).is_err() {
                 break;
             }
         }
@@ -224,10 +209,7 @@ pub fn run_qemu(
             while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
                 output.extend_from_slice(&chunk);
             }
-            let ending = status
-                .code()
-                .map(Ending::Exited)
-                .unwrap_or(Ending::Signalled);
+            let ending = status.code().map(Ending::Exited).unwrap_or(Ending::Signalled);
             return Ok((finish(&output), ending));
         }
         if Instant::now() > deadline {
@@ -267,11 +249,7 @@ mod tests {
 
     #[test]
     fn failures_are_caught() {
-        let t = s(&[
-            "case a: ok",
-            "case b: FAILED (wrong reply)",
-            "1 passed, 1 failed",
-        ]);
+        let t = s(&["case a: ok", "case b: FAILED (wrong reply)", "1 passed, 1 failed"]);
         let v = judge(&t, &Ending::Exited(35), &exp(&["a", "b"]));
         assert_eq!(v.failed(), 2); // case b and the exit status
         let t = s(&["case a: ok"]);
@@ -326,8 +304,7 @@ mod tests {
         assert_eq!(ending, Ending::Exited(3));
         let mut c = Command::new("sh");
         c.args(["-c", "printf 'prompt> '; read x; echo got $x; sleep 30"]);
-        let (lines, ending) =
-            run_qemu(c, "hello\n", Some("prompt> "), Duration::from_millis(500)).unwrap();
+        let (lines, ending) = run_qemu(c, "hello\n", Some("prompt> "), Duration::from_millis(500)).unwrap();
         assert_eq!(lines, ["prompt> got hello"]);
         assert_eq!(ending, Ending::TimedOut);
     }

@@ -33,8 +33,7 @@ pub fn board_dir(ws: &Path, name: &str) -> PathBuf {
 /// Reads the `[qemu]` table of a board.
 pub fn load_qemu(dir: &Path) -> Result<Qemu> {
     let path = dir.join("board.toml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let f: File = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     Ok(f.qemu)
 }
@@ -47,21 +46,9 @@ pub struct RunOptions {
 
 /// The QEMU command line that boots `kernel` with `root` as the root task,
 /// the serial console on standard input and output.
-pub fn qemu_command(
-    q: &Qemu,
-    kernel: &Path,
-    root: &Path,
-    opts: &RunOptions,
-) -> std::process::Command {
+pub fn qemu_command(q: &Qemu, kernel: &Path, root: &Path, opts: &RunOptions) -> std::process::Command {
     let mut c = std::process::Command::new(&q.binary);
-    c.args([
-        "-machine",
-        &q.machine,
-        "-cpu",
-        &q.cpu,
-        "-m",
-        &q.memory_mib.to_string(),
-    ]);
+    c.args(["-machine", &q.machine, "-cpu", &q.cpu, "-m", &q.memory_mib.to_string()]);
     // No network card until a driver wants one: it also spares the boot
     // the firmware's network option ROM.
     c.args(["-nographic", "-no-reboot", "-nic", "none"]);
@@ -91,10 +78,7 @@ mod tests {
             Path::new("root.elf"),
             &RunOptions { icount: true },
         );
-        let args: Vec<_> = c
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<_> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
         assert!(joined.contains("-kernel k.elf32 -initrd root.elf"));
         assert!(joined.contains("isa-debug-exit,iobase=0xf4"));

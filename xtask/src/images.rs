@@ -5,18 +5,36 @@
 //! executables with no C runtime, linked by `components/rt/link.ld`. The
 //! flags are passed only through `CARGO_ENCODED_RUSTFLAGS` with an explicit
 //! `--target` into `target/sel4/`, so host builds and host tests never see
-//! them. An image is the root task with an archive of component images and
-//! a boot script (`boot.cfg`) embedded in it.
+//! them.
+//!
+//! Component images are described by `components/<crate>/manifest.toml`:
+//! one table per image the crate builds (a binary of that name), holding
+//! the image's manifest. An image archive holds every image, its manifest
+//! (postcard-encoded, `<image>.manifest`) and the boot script; the root task
+//! embeds it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use pride_supervisor_api::manifest::Manifest;
 
 /// The Rust target the programs are built for.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
-/// Components packed into every image.
-pub const COMPONENTS: &[&str] = &["ping", "crash"];
+
+/// A component image: its crate, and its manifest.
+pub struct ImageSpec {
+    pub image: String,
+    pub package: String,
+    pub manifest: Manifest,
+}
+
+/// A built image.
+pub struct BuiltImage {
+    pub name: String,
+    pub elf: Vec<u8>,
+    pub manifest: Vec<u8>,
+}
 
 fn rustflags(ws: &Path) -> String {
     let ld = ws.join("components/rt/link.ld");
@@ -40,14 +58,7 @@ fn out_dir(ws: &Path) -> PathBuf {
 fn cargo_build(ws: &Path, packages: &[&str], envs: &[(&str, &Path)]) -> Result<()> {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(ws)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            TARGET,
-            "--target-dir",
-        ])
+        .args(["build", "--release", "--quiet", "--target", TARGET, "--target-dir"])
         .arg(ws.join("target/sel4"))
         .env("CARGO_ENCODED_RUSTFLAGS", rustflags(ws))
         .env_remove("RUSTFLAGS");
@@ -64,44 +75,87 @@ fn cargo_build(ws: &Path, packages: &[&str], envs: &[(&str, &Path)]) -> Result<(
     Ok(())
 }
 
-/// Builds the component programs; returns (name, stripped image bytes).
-pub fn build_components(ws: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    cargo_build(ws, COMPONENTS, &[])?;
+/// Reads every `components/*/manifest.toml`, in directory order.
+pub fn image_specs(ws: &Path) -> Result<Vec<ImageSpec>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(ws.join("components"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("manifest.toml").is_file())
+        .collect();
+    dirs.sort();
+    let mut specs = Vec::new();
+    for dir in dirs {
+        let path = dir.join("manifest.toml");
+        let text = std::fs::read_to_string(&path)?;
+        let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let package = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("component directory name")?
+            .to_string();
+        for (image, value) in table {
+            let manifest: Manifest = value
+                .try_into()
+                .with_context(|| format!("{}: manifest of image '{image}'", path.display()))?;
+            manifest
+                .validate()
+                .map_err(|e| anyhow::anyhow!("{}: image '{image}': {e:?}", path.display()))?;
+            specs.push(ImageSpec {
+                image,
+                package: package.clone(),
+                manifest,
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// Builds every component image; returns them stripped of debug info, with
+/// their encoded manifests.
+pub fn build_components(ws: &Path) -> Result<Vec<BuiltImage>> {
+    let specs = image_specs(ws)?;
+    let mut packages: Vec<&str> = specs.iter().map(|s| s.package.as_str()).collect();
+    packages.dedup();
+    cargo_build(ws, &packages, &[])?;
     let strip_dir = ws.join("target/images/stripped");
     std::fs::create_dir_all(&strip_dir)?;
-    COMPONENTS
+    specs
         .iter()
-        .map(|name| {
-            let stripped = strip_dir.join(name);
+        .map(|s| {
+            let stripped = strip_dir.join(&s.image);
             let status = Command::new("objcopy")
                 .arg("--strip-debug")
-                .arg(out_dir(ws).join(name))
+                .arg(out_dir(ws).join(&s.image))
                 .arg(&stripped)
                 .status()
                 .context("running objcopy")?;
             if !status.success() {
-                bail!("objcopy --strip-debug {name} failed");
+                bail!("objcopy --strip-debug {} failed", s.image);
             }
-            Ok((name.to_string(), std::fs::read(&stripped)?))
+            let manifest = s
+                .manifest
+                .encode()
+                .map_err(|e| anyhow::anyhow!("manifest of {}: {e:?}", s.image))?;
+            Ok(BuiltImage {
+                name: s.image.clone(),
+                elf: std::fs::read(&stripped)?,
+                manifest,
+            })
         })
         .collect()
 }
 
-/// Packs `components` and `boot_cfg` into an archive and builds a root task
+/// Packs `images` and `boot_cfg` into an archive and builds a root task
 /// around it; returns the path of the root ELF for QEMU, kept under
 /// `target/images/<image_name>/root.elf`.
-pub fn build_image(
-    ws: &Path,
-    image_name: &str,
-    components: &[(String, Vec<u8>)],
-    boot_cfg: &str,
-) -> Result<PathBuf> {
+pub fn build_image(ws: &Path, image_name: &str, images: &[BuiltImage], boot_cfg: &str) -> Result<PathBuf> {
     let dir = ws.join("target/images").join(image_name);
     std::fs::create_dir_all(&dir)?;
-    let mut entries: Vec<(&str, &[u8])> = components
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
+    let manifest_names: Vec<String> = images.iter().map(|i| format!("{}.manifest", i.name)).collect();
+    let mut entries: Vec<(&str, &[u8])> = Vec::new();
+    for (i, m) in images.iter().zip(&manifest_names) {
+        entries.push((i.name.as_str(), i.elf.as_slice()));
+        entries.push((m.as_str(), i.manifest.as_slice()));
+    }
     entries.push(("boot.cfg", boot_cfg.as_bytes()));
     let archive = pride_archive::pack(&entries).map_err(anyhow::Error::msg)?;
     let archive_path = dir.join("archive.bin");
@@ -121,4 +175,25 @@ pub fn build_image(
         bail!("objcopy of the root task failed");
     }
     Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_component_manifest_is_valid_and_names_are_unique() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let specs = image_specs(ws).unwrap();
+        let mut names: Vec<&str> = specs.iter().map(|s| s.image.as_str()).collect();
+        assert!(names.contains(&"ping") && names.contains(&"counter-v2"));
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n, "image names must be unique");
+        for s in &specs {
+            let bytes = s.manifest.encode().unwrap();
+            assert_eq!(Manifest::decode(&bytes).unwrap(), s.manifest);
+        }
+    }
 }

@@ -73,11 +73,7 @@ pub const KERNEL_CFLAGS: &str = "-Wno-error=address-of-packed-member -Wno-error=
 /// Options added to the board's configuration for the debug kernel:
 /// kernel printing, `seL4_DebugPutChar` and the other debug syscalls, and
 /// reports of unexpected interrupts.
-pub const DEBUG_CONFIG: &[&str] = &[
-    "CONFIG_DEBUG_BUILD",
-    "CONFIG_PRINTING",
-    "CONFIG_IRQ_REPORTING",
-];
+pub const DEBUG_CONFIG: &[&str] = &["CONFIG_DEBUG_BUILD", "CONFIG_PRINTING", "CONFIG_IRQ_REPORTING"];
 
 /// Name of the generated configuration header in each build directory.
 const CONFIG_HEADER: &str = "pride_autoconf.h";
@@ -122,10 +118,8 @@ impl Board {
     /// command line.
     pub fn load(board_dir: &Path) -> Result<Board> {
         let file = board_dir.join("board.toml");
-        let text =
-            fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-        let mut board: Board =
-            toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+        let text = fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let mut board: Board = toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
         board.dir = board_dir.to_path_buf();
         if board.name.is_empty() {
             board.name = board_dir
@@ -139,10 +133,7 @@ impl Board {
             ("plat", &board.plat),
             ("kernel_objcopy_format", &board.kernel_objcopy_format),
         ] {
-            let ok = !value.is_empty()
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let ok = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !ok {
                 bail!("{}: bad value {value:?} for `{key}`", file.display());
             }
@@ -184,15 +175,12 @@ pub fn kernel_source(ws: &Path) -> Result<PathBuf> {
     let crate_file = fetch_crate(&kdir)?;
     let tmp = kdir.join("src.tmp");
     remove_dir_if_exists(&tmp)?;
-    unpack_kernel(&crate_file, &tmp)
-        .with_context(|| format!("unpacking {}", crate_file.display()))?;
+    unpack_kernel(&crate_file, &tmp).with_context(|| format!("unpacking {}", crate_file.display()))?;
     for patch in &patches {
-        apply_patch(&tmp.join("seL4"), patch)
-            .with_context(|| format!("applying xtask/patches/{}", patch.name))?;
+        apply_patch(&tmp.join("seL4"), patch).with_context(|| format!("applying xtask/patches/{}", patch.name))?;
     }
     remove_dir_if_exists(&src_dir)?;
-    fs::rename(&tmp, &src_dir)
-        .with_context(|| format!("moving the kernel source to {}", src_dir.display()))?;
+    fs::rename(&tmp, &src_dir).with_context(|| format!("moving the kernel source to {}", src_dir.display()))?;
     fs::write(&stamp_file, stamp)?;
     Ok(root)
 }
@@ -222,8 +210,8 @@ pub fn build_kernel(ws: &Path, board_dir: &Path, debug: bool) -> Result<PathBuf>
     let log_path = kdir.join(format!("build-{flavour}.log"));
 
     let config_path = board.kernel_config_path();
-    let board_config = fs::read_to_string(&config_path)
-        .with_context(|| format!("reading {}", config_path.display()))?;
+    let board_config =
+        fs::read_to_string(&config_path).with_context(|| format!("reading {}", config_path.display()))?;
     let config = flavour_config(&board, &board_config, debug);
     let make_args = make_args(&src, &board, debug);
     let source_stamp = fs::read_to_string(src.parent().unwrap().join(SOURCE_STAMP))?;
@@ -250,14 +238,8 @@ pub fn build_kernel(ws: &Path, board_dir: &Path, debug: bool) -> Result<PathBuf>
     fs::create_dir_all(&build)?;
     fs::write(build.join(CONFIG_HEADER), &config)?;
 
-    let mut log =
-        fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-    writeln!(
-        log,
-        "# in {}: make {}",
-        build.display(),
-        make_args.join(" ")
-    )?;
+    let mut log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    writeln!(log, "# in {}: make {}", build.display(), make_args.join(" "))?;
     let mut make = Command::new("make");
     make.args(&make_args).current_dir(&build);
     kernel_build_env(&mut make, &venv_bin)?;
@@ -347,10 +329,7 @@ fn flavour_config(board: &Board, board_config: &str, debug: bool) -> String {
 fn install_autoconf_shim(src: &Path, plat: &str) -> Result<()> {
     let dir = src.join("include/plat").join(plat);
     if !dir.is_dir() {
-        bail!(
-            "the kernel has no platform `{plat}` ({} is missing)",
-            dir.display()
-        );
+        bail!("the kernel has no platform `{plat}` ({} is missing)", dir.display());
     }
     let shim = format!(
         "/*\n * Installed by Pride's xtask (xtask/src/kernel.rs) over the kernel's own\n \
@@ -498,8 +477,7 @@ fn cargo_home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         return Ok(PathBuf::from(home));
     }
-    let home =
-        std::env::var_os("HOME").ok_or_else(|| anyhow!("neither CARGO_HOME nor HOME is set"))?;
+    let home = std::env::var_os("HOME").ok_or_else(|| anyhow!("neither CARGO_HOME nor HOME is set"))?;
     Ok(PathBuf::from(home).join(".cargo"))
 }
 
@@ -536,21 +514,14 @@ fn verify_crate(crate_file: &Path, lock_file: &Path) -> Result<()> {
         version: String,
         checksum: Option<String>,
     }
-    let text = fs::read_to_string(lock_file)
-        .with_context(|| format!("reading {}", lock_file.display()))?;
-    let lock: Lock =
-        toml::from_str(&text).with_context(|| format!("parsing {}", lock_file.display()))?;
+    let text = fs::read_to_string(lock_file).with_context(|| format!("reading {}", lock_file.display()))?;
+    let lock: Lock = toml::from_str(&text).with_context(|| format!("parsing {}", lock_file.display()))?;
     let expected = lock
         .package
         .iter()
         .find(|p| p.name == SEL4_SYS_CRATE && p.version == SEL4_SYS_VERSION)
         .and_then(|p| p.checksum.clone())
-        .ok_or_else(|| {
-            anyhow!(
-                "{} has no checksum for {SEL4_SYS_CRATE}",
-                lock_file.display()
-            )
-        })?;
+        .ok_or_else(|| anyhow!("{} has no checksum for {SEL4_SYS_CRATE}", lock_file.display()))?;
     let actual = hex(&Sha256::digest(fs::read(crate_file)?));
     if actual != expected {
         bail!(
@@ -583,10 +554,7 @@ fn unpack_kernel(crate_file: &Path, dest: &Path) -> Result<()> {
         }
         let kind = entry.header().entry_type();
         if !(kind.is_file() || kind.is_dir()) {
-            bail!(
-                "unexpected entry type {kind:?} for {} in the crate",
-                path.display()
-            );
+            bail!("unexpected entry type {kind:?} for {} in the crate", path.display());
         }
         let out = dest.join(rel);
         if let Some(parent) = out.parent() {
@@ -624,8 +592,7 @@ fn read_patches(dir: &Path) -> Result<Vec<PatchFile>> {
         if path.extension().is_some_and(|e| e == "patch") {
             patches.push(PatchFile {
                 name: path.file_name().unwrap().to_string_lossy().into_owned(),
-                text: fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?,
+                text: fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
             });
         }
     }
@@ -673,15 +640,10 @@ fn parse_unified_diff(text: &str) -> Result<Vec<FileDiff>> {
         if line.starts_with("--- ") && i + 1 < lines.len() && lines[i + 1].starts_with("+++ ") {
             let target = lines[i + 1][4..].split('\t').next().unwrap().trim();
             if target == "/dev/null" || lines[i][4..].starts_with("/dev/null") {
-                bail!(
-                    "line {}: creating or deleting files is not supported",
-                    i + 1
-                );
+                bail!("line {}: creating or deleting files is not supported", i + 1);
             }
             let path: PathBuf = Path::new(target).components().skip(1).collect();
-            if path.as_os_str().is_empty()
-                || !path.components().all(|c| matches!(c, Component::Normal(_)))
-            {
+            if path.as_os_str().is_empty() || !path.components().all(|c| matches!(c, Component::Normal(_))) {
                 bail!("line {}: bad file name {target:?}", i + 2);
             }
             files.push(FileDiff {
@@ -693,8 +655,8 @@ fn parse_unified_diff(text: &str) -> Result<Vec<FileDiff>> {
             let file = files
                 .last_mut()
                 .ok_or_else(|| anyhow!("line {}: hunk before any file header", i + 1))?;
-            let (old_start, old_len, new_len) = parse_hunk_header(line)
-                .ok_or_else(|| anyhow!("line {}: bad hunk header", i + 1))?;
+            let (old_start, old_len, new_len) =
+                parse_hunk_header(line).ok_or_else(|| anyhow!("line {}: bad hunk header", i + 1))?;
             let mut hunk = Hunk {
                 old_start,
                 old: Vec::new(),
@@ -703,10 +665,7 @@ fn parse_unified_diff(text: &str) -> Result<Vec<FileDiff>> {
             i += 1;
             while hunk.old.len() < old_len || hunk.new.len() < new_len {
                 let Some(&body) = lines.get(i) else {
-                    bail!(
-                        "hunk at line {old_start} of {} is cut short",
-                        file.path.display()
-                    );
+                    bail!("hunk at line {old_start} of {} is cut short", file.path.display());
                 };
                 match body.chars().next() {
                     Some(' ') => {
@@ -768,9 +727,7 @@ fn apply_hunks(original: &str, hunks: &[Hunk]) -> Result<String> {
             hunk.old_start.saturating_sub(1)
         };
         let expected = (base as isize + offset).max(0) as usize;
-        let fits = |at: usize| {
-            at + hunk.old.len() <= lines.len() && lines[at..at + hunk.old.len()] == hunk.old[..]
-        };
+        let fits = |at: usize| at + hunk.old.len() <= lines.len() && lines[at..at + hunk.old.len()] == hunk.old[..];
         let at = if expected >= floor && fits(expected) {
             expected
         } else {
@@ -780,8 +737,7 @@ fn apply_hunks(original: &str, hunks: &[Hunk]) -> Result<String> {
                 .ok_or_else(|| anyhow!("hunk {} (line {}) does not apply", n + 1, hunk.old_start))?
         };
         lines.splice(at..at + hunk.old.len(), hunk.new.iter().cloned());
-        offset +=
-            hunk.new.len() as isize - hunk.old.len() as isize + (at as isize - expected as isize);
+        offset += hunk.new.len() as isize - hunk.old.len() as isize + (at as isize - expected as isize);
         floor = at + hunk.new.len();
     }
     let mut out = lines.join("\n");
@@ -799,10 +755,9 @@ fn apply_patch(root: &Path, patch: &PatchFile) -> Result<()> {
     }
     for diff in diffs {
         let path = root.join(&diff.path);
-        let original =
-            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let patched = apply_hunks(&original, &diff.hunks)
-            .with_context(|| format!("patching {}", diff.path.display()))?;
+        let original = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let patched =
+            apply_hunks(&original, &diff.hunks).with_context(|| format!("patching {}", diff.path.display()))?;
         fs::write(&path, patched).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())

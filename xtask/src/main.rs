@@ -7,7 +7,7 @@
 //! | command | does |
 //! | --- | --- |
 //! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
-//! | `test` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed` |
+//! | `test [SCENARIO]` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed`. With a name (or part of one), only the matching scenarios, without host tests |
 //! | `bench` | boot benchmark on the release kernel under `-icount shift=0`; table on stdout and in `target/bench/` |
 //! | `kernel` | builds the release and debug kernels only |
 //! | `build` | builds kernels and the default image, prints their paths |
@@ -32,13 +32,13 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test | bench | kernel | build>";
+const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench | kernel | build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
-        Some("test") => test(),
+        Some("test") => test(args.get(1).map(String::as_str)),
         Some("bench") => bench(),
         Some("kernel") => kernels().map(|_| ExitCode::SUCCESS),
         Some("build") => build().map(|_| ExitCode::SUCCESS),
@@ -63,10 +63,7 @@ fn main() -> ExitCode {
 /// Debian packages the QEMU side needs (the kernel's own are ensured by `kernel`).
 fn ensure_qemu(ws: &Path) -> Result<board::Qemu> {
     let q = board::load_qemu(&board::board_dir(ws, board::DEFAULT_BOARD))?;
-    prereq::ensure_debian_packages(&[
-        (q.binary.as_str(), q.debian_package.as_str()),
-        ("objcopy", "binutils"),
-    ])?;
+    prereq::ensure_debian_packages(&[(q.binary.as_str(), q.debian_package.as_str()), ("objcopy", "binutils")])?;
     Ok(q)
 }
 
@@ -188,11 +185,7 @@ fn host_tests(ws: &Path) -> Result<(usize, usize, bool)> {
         if let Some(rest) = line.strip_prefix("test result: ") {
             let num = |word: &str| -> usize {
                 rest.split([';', '.'])
-                    .find_map(|part| {
-                        part.trim()
-                            .strip_suffix(word)
-                            .and_then(|n| n.trim().parse().ok())
-                    })
+                    .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().parse().ok()))
                     .unwrap_or(0)
             };
             passed += num(" passed");
@@ -205,24 +198,31 @@ fn host_tests(ws: &Path) -> Result<(usize, usize, bool)> {
     Ok((passed, failed, out.status.success()))
 }
 
-fn test() -> Result<ExitCode> {
+/// `cargo xtask test [FILTER]`: with a filter, only the QEMU scenarios
+/// whose name contains it run (no host tests): for working on one scenario.
+fn test(filter: Option<&str>) -> Result<ExitCode> {
     let ws = workspace();
     let q = ensure_qemu(&ws)?;
     // The ABI cross-check test reads the kernel source, so fetch it first.
     let (release, debug) = kernels()?;
-    let (host_passed, host_failed, host_ok) = host_tests(&ws)?;
+    let (host_passed, host_failed, host_ok) = match filter {
+        None => host_tests(&ws)?,
+        Some(_) => (0, 0, true),
+    };
     let comps = images::build_components(&ws)?;
 
     let (mut passed, mut failed) = (0usize, 0usize);
-    for s in scenarios::all() {
+    for s in scenarios::all()
+        .into_iter()
+        .filter(|s| filter.is_none_or(|f| s.name.contains(f)))
+    {
         println!("== QEMU scenario: {}", s.name);
         let (cmd, wait_for) = match s.launcher {
             scenarios::Launcher::Qemu => {
                 let image_name = s.name.split(' ').next().unwrap_or(s.name);
                 let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
                 let kernel = if s.debug_kernel { &debug } else { &release };
-                let cmd =
-                    board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
+                let cmd = board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
                 (cmd, (!s.input.is_empty()).then_some("pride> "))
             }
             scenarios::Launcher::XtaskRun => {
@@ -234,8 +234,7 @@ fn test() -> Result<ExitCode> {
                 (cmd, None)
             }
         };
-        let (lines, ending) =
-            pride_harness::run_qemu(cmd, s.input, wait_for, Duration::from_secs(s.timeout_secs))?;
+        let (lines, ending) = pride_harness::run_qemu(cmd, s.input, wait_for, Duration::from_secs(s.timeout_secs))?;
         let verdict = pride_harness::judge(&lines, &ending, &(s.expect)());
         let log = ws
             .join("target/scenarios")
@@ -250,14 +249,7 @@ fn test() -> Result<ExitCode> {
         }
         if verdict.failed() > 0 {
             println!("  console transcript: {}", log.display());
-            for l in lines
-                .iter()
-                .rev()
-                .take(25)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
+            for l in lines.iter().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
                 println!("  | {l}");
             }
         }

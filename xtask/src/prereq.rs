@@ -126,8 +126,7 @@ pub fn ensure_python_venv(ws: &Path) -> Result<PathBuf> {
     let bin = venv.join("bin");
     let marker = venv.join(".pride-venv");
     let wanted = KERNEL_PYTHON_REQUIREMENTS.join("\n") + "\n";
-    let ready =
-        bin.join("python").exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted);
+    let ready = bin.join("python").exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted);
     if ready {
         return Ok(bin);
     }
@@ -139,25 +138,16 @@ pub fn ensure_python_venv(ws: &Path) -> Result<PathBuf> {
 
     eprintln!("creating Python venv for the kernel's build tools...");
     if venv.exists() {
-        std::fs::remove_dir_all(&venv)
-            .with_context(|| format!("removing stale venv {}", venv.display()))?;
+        std::fs::remove_dir_all(&venv).with_context(|| format!("removing stale venv {}", venv.display()))?;
     }
     std::fs::create_dir_all(venv.parent().unwrap())?;
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
-        .context("creating the Python venv")?;
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context("creating the Python venv")?;
     let python = bin.join("python");
     run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
         .args(KERNEL_PYTHON_REQUIREMENTS))
     .context("installing the kernel tools' PyPI packages into the venv")?;
-    run(Command::new(&python).args(["-c", KERNEL_PYTHON_IMPORTS]))
-        .context("checking the venv's packages")?;
+    run(Command::new(&python).args(["-c", KERNEL_PYTHON_IMPORTS])).context("checking the venv's packages")?;
     std::fs::write(&marker, wanted)?;
     Ok(bin)
 }
@@ -187,13 +177,11 @@ fn probe_exists(probe: &str) -> bool {
 pub fn find_on_path(cmd: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(cmd))
-        .find(|p| {
-            std::fs::metadata(p)
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-        })
+    std::env::split_paths(&path).map(|dir| dir.join(cmd)).find(|p| {
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    })
 }
 
 /// Whether this process runs as root (`id -u` prints 0).
@@ -249,10 +237,7 @@ mod tests {
             ("xmllint", "libxml2-utils"),
         ];
         let present = |p: &str| p == "gcc";
-        assert_eq!(
-            missing_packages(&pkgs, present),
-            vec!["binutils", "libxml2-utils"]
-        );
+        assert_eq!(missing_packages(&pkgs, present), vec!["binutils", "libxml2-utils"]);
         assert!(missing_packages(&pkgs, |_| true).is_empty());
     }
 

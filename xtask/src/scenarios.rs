@@ -34,53 +34,43 @@ pub struct Scenario {
 }
 
 /// The boot script of the default system.
-pub const DEFAULT_BOOT_CFG: &str =
-    "# The default system: the ping server, then the console.\nlaunch ping 255 serve\n";
+pub const DEFAULT_BOOT_CFG: &str = "# The default system: the ping server, then the shell.\nlaunch ping\n";
 
-const FOUNDATION_CFG: &str = "launch ping 255 serve\nscenario foundation\n";
+const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
+
+const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
 /// The boot script of the benchmark image.
-pub const BENCH_BOOT_CFG: &str = "launch ping 255 serve\nbench\n";
+pub const BENCH_BOOT_CFG: &str = "launch ping\nbench\n";
 
 fn boot_summary_check() -> Check {
-    Check::new(
-        "boot summary reports untyped memory and free slots",
-        |lines| {
-            let line = lines
-                .iter()
-                .find(|l| l.starts_with("boot: seL4 5.0.0, untyped "))
-                .ok_or("no boot summary line")?;
-            let kib: u64 = line["boot: seL4 5.0.0, untyped ".len()..]
-                .split(' ')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .ok_or("untyped size unreadable")?;
-            if kib == 0 {
-                return Err("untyped memory is 0 KiB".into());
-            }
-            let slots = line
-                .split("free slots ")
-                .nth(1)
-                .ok_or("no free slots field")?;
-            let (range, count) = slots.split_once(" (").ok_or("free slots unreadable")?;
-            let (a, b) = range
-                .split_once("..")
-                .ok_or("free slots range unreadable")?;
-            let (a, b): (u64, u64) = (
-                a.parse().map_err(|_| "bad start")?,
-                b.parse().map_err(|_| "bad end")?,
-            );
-            let n: u64 = count
-                .split(')')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .ok_or("bad slot count")?;
-            if a >= b || b - a != n {
-                return Err(format!("free slots {a}..{b} do not make {n}"));
-            }
-            Ok(())
-        },
-    )
+    Check::new("boot summary reports untyped memory and free slots", |lines| {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("boot: seL4 5.0.0, untyped "))
+            .ok_or("no boot summary line")?;
+        let kib: u64 = line["boot: seL4 5.0.0, untyped ".len()..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or("untyped size unreadable")?;
+        if kib == 0 {
+            return Err("untyped memory is 0 KiB".into());
+        }
+        let slots = line.split("free slots ").nth(1).ok_or("no free slots field")?;
+        let (range, count) = slots.split_once(" (").ok_or("free slots unreadable")?;
+        let (a, b) = range.split_once("..").ok_or("free slots range unreadable")?;
+        let (a, b): (u64, u64) = (a.parse().map_err(|_| "bad start")?, b.parse().map_err(|_| "bad end")?);
+        let n: u64 = count
+            .split(')')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or("bad slot count")?;
+        if a >= b || b - a != n {
+            return Err(format!("free slots {a}..{b} do not make {n}"));
+        }
+        Ok(())
+    })
 }
 
 fn foundation() -> Expectation {
@@ -94,10 +84,7 @@ fn foundation() -> Expectation {
         ],
         checks: vec![
             boot_summary_check(),
-            Check::contains(
-                "ping answered at boot",
-                "ping: 'ping' answered 41 -> 42 (ok)",
-            ),
+            Check::contains("ping answered at boot", "ping: 'ping' answered 41 -> 42 (ok)"),
             Check::new("fault report names crash, address and ip", |lines| {
                 let prefix = "fault: component 'crash' (id ";
                 let l = lines
@@ -115,11 +102,118 @@ fn foundation() -> Expectation {
                 Ok(())
             }),
             Check::contains(
-                "supervisor stops the faulting component",
-                "supervisor: 'crash' stopped",
+                "supervisor restarts the faulting component",
+                "restart: 'crash' restarted (generation 2)",
             ),
         ],
         exit_status: STATUS_PASS,
+    }
+}
+
+fn components() -> Expectation {
+    Expectation {
+        cases: vec![
+            "launch-stop-200-cycles",
+            "launch-several",
+            "restart-policy",
+            "isolation",
+            "quota",
+            "failed-update-keeps-v1",
+            "update-under-load",
+            "restart-generation",
+            "stalled-caller-released-on-restart",
+            "stalled-caller-released-on-stop",
+            "client-never-hangs",
+        ],
+        checks: vec![
+            Check::new(
+                "200 cycles leave free memory and slots exactly where they were",
+                |lines| {
+                    let l = lines
+                        .iter()
+                        .find(|l| l.starts_with("cycles: 200 launch/stop cycles"))
+                        .ok_or("no cycles line")?;
+                    let nums: Vec<&str> = l
+                        .split(|c: char| !c.is_ascii_digit())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    // cycles: 200 ...; free memory A -> B bytes, free slots C -> D
+                    match nums.as_slice() {
+                        [_, a, b, c, d] if a == b && c == d => Ok(()),
+                        _ => Err(format!("not equal: {l}")),
+                    }
+                },
+            ),
+            Check::contains(
+                "crash is held after repeated faults",
+                "supervisor: 'crash' held after 3 failures",
+            ),
+            Check::new("snoop's read of another component's heap address faults", |lines| {
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("fault: component 'snoop'") && l.contains("vm fault at address 0x20000000"))
+                    .then_some(())
+                    .ok_or_else(|| "no fault report for snoop at 0x20000000".to_string())
+            }),
+            Check::contains("hog gets an error, not a crash", "[hog] quota exhausted after"),
+            Check::contains(
+                "the failed update is reported",
+                "update: 'counter-bad' failed to start; 'counter' keeps running 'counter'",
+            ),
+            Check::contains(
+                "the update is reported",
+                "update: 'counter' now runs 'counter-v2' version 2",
+            ),
+            Check::contains(
+                "no call lost across the update",
+                "[counter-client] done: 2000 calls answered, 0 lost, 0 repeated",
+            ),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
+/// The shell as a person uses it, typed line by line.
+fn shell() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            Check::contains("images lists the store", "counter-v2       2  1024 KiB  counter"),
+            Check::contains("launch hello", "[hello] hello from component"),
+            Check::new("ps shows running components", |lines| {
+                lines
+                    .iter()
+                    .any(|l| l.contains(" hello ") && l.contains("running"))
+                    .then_some(())
+                    .ok_or_else(|| "no running hello in ps".to_string())
+            }),
+            Check::contains(
+                "duplicate name refused",
+                "error: launch: a component named 'hello' is already running",
+            ),
+            Check::contains(
+                "unknown image refused",
+                "error: launch: no image 'nosuch' (see 'images')",
+            ),
+            Check::contains("stop reclaims", "stop: 'hello' stopped, 1024 KiB reclaimed"),
+            Check::contains(
+                "stop of a stopped component refused",
+                "error: stop: 'hello' is not running",
+            ),
+            Check::contains(
+                "restart of a held component",
+                "restart: 'crash' restarted (generation 4)",
+            ),
+            Check::contains(
+                "update of a non-server refused",
+                "error: update: 'hello2' offers no service",
+            ),
+            Check::contains("usage errors", "error: usage: update NAME IMAGE"),
+            Check::contains("mem", "memory: "),
+            Check::contains("log", " ms  launch: started 'hello'"),
+            Check::contains("shutdown is announced", "shutdown: powering off"),
+        ],
+        exit_status: 0,
     }
 }
 
@@ -142,10 +236,7 @@ fn console() -> Expectation {
                 "unknown command is one clear error",
                 "error: unknown command 'bogus' (type 'help' for the list)",
             ),
-            Check::contains(
-                "argument error",
-                "error: 'help' takes no argument (got 'me')",
-            ),
+            Check::contains("argument error", "error: usage: help"),
             Check::contains("shutdown is announced", "shutdown: powering off"),
         ],
         exit_status: 0,
@@ -157,13 +248,17 @@ fn piped_run() -> Expectation {
         cases: vec![],
         checks: vec![
             boot_summary_check(),
-            Check::contains("prompt and echoed command", "pride> help"),
-            Check::new("help text", |lines| {
+            Check::contains("prompt and echoed command", "pride> launch hello"),
+            Check::contains("hello runs", "[hello] hello from component"),
+            Check::contains("crash is held", "supervisor: 'crash' held after 3 failures"),
+            Check::contains("counter runs", "[counter] counter version 1 ready"),
+            Check::contains("update", "update: 'counter' now runs 'counter-v2' version 2"),
+            Check::new("ps after the update shows counter-v2 running", |lines| {
                 lines
                     .iter()
-                    .any(|l| l.starts_with("  shutdown "))
+                    .any(|l| l.contains(" counter ") && l.contains("counter-v2") && l.contains("running"))
                     .then_some(())
-                    .ok_or_else(|| "no help text".into())
+                    .ok_or_else(|| "no running counter-v2 in ps".to_string())
             }),
             Check::contains("shutdown is announced", "shutdown: powering off"),
         ],
@@ -193,6 +288,24 @@ pub fn all() -> Vec<Scenario> {
             timeout_secs: 60,
         },
         Scenario {
+            name: "components",
+            launcher: Launcher::Qemu,
+            boot_cfg: COMPONENTS_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: components,
+            timeout_secs: 240,
+        },
+        Scenario {
+            name: "shell",
+            launcher: Launcher::Qemu,
+            boot_cfg: DEFAULT_BOOT_CFG,
+            debug_kernel: false,
+            input: "images\nlaunch hello\nlaunch hello hello2\nps\nlaunch hello\nlaunch nosuch\nstop hello\nstop hello\nlaunch crash\nrestart crash\nupdate hello2 counter\nupdate counter\nmem\nlog\nshutdown\n",
+            expect: shell,
+            timeout_secs: 120,
+        },
+        Scenario {
             name: "console",
             launcher: Launcher::Qemu,
             boot_cfg: DEFAULT_BOOT_CFG,
@@ -206,7 +319,7 @@ pub fn all() -> Vec<Scenario> {
             launcher: Launcher::XtaskRun,
             boot_cfg: DEFAULT_BOOT_CFG,
             debug_kernel: false,
-            input: "help\nshutdown\n",
+            input: "launch hello\nps\nlaunch crash\nlaunch counter\nps\nupdate counter counter-v2\nps\nshutdown\n",
             expect: piped_run,
             timeout_secs: 120,
         },

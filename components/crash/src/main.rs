@@ -13,16 +13,9 @@ pub const BAD_ADDRESS: u64 = 0xdead_0000;
 
 pride_rt::component_entry!(main);
 
-fn main(_ipc_buffer: u64, _id: u64) -> ! {
+fn main(_boot: pride_rt::component::Boot) -> ! {
     // The write goes through the runtime, so this crate needs no `unsafe`.
     pride_rt::component::touch(BAD_ADDRESS);
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {
         core::hint::spin_loop();
     }

@@ -6,7 +6,7 @@
 //! | --- | --- | --- | --- |
 //! | 0 (`PING`) | w0 = n | 0 | w0 = n + 1, w1 = calls answered so far |
 //! | 2 (`SIGNAL_GRANTED`) | one notification capability | 0 | w0 = 1 |
-//! | anything else, or `SIGNAL_GRANTED` without a capability | | 1 (`BAD_REQUEST`) | |
+//! | anything else, or `SIGNAL_GRANTED` without a capability | | `BAD_REQUEST` (0x41) | |
 //!
 //! `SIGNAL_GRANTED` exercises capability transfer: ping signals the
 //! notification it was given, then deletes its copy.
@@ -24,12 +24,13 @@ use kernel_iface::{ipc_buffer, Cap, MessageInfo};
 use pride_rt::component::{CNODE_BITS, SLOT_OWN_CNODE, SLOT_RECEIVE, SLOT_SERVICE_EP};
 
 const PING: u64 = 0;
-const BAD_REQUEST: u64 = 1;
+use pride_supervisor_api::BAD_REQUEST;
 const SIGNAL_GRANTED: u64 = 2;
 
 pride_rt::component_entry!(main);
 
-fn main(_ipc_buffer: u64, _id: u64) -> ! {
+fn main(_boot: pride_rt::component::Boot) -> ! {
+    pride_rt::supervisor::ready();
     let ep: Cap<Endpoint> = Cap::from_cptr(SLOT_SERVICE_EP);
     ipc_buffer::set_receive_path(SLOT_OWN_CNODE, SLOT_RECEIVE, CNODE_BITS);
     let mut answered: u64 = 0;
@@ -60,12 +61,4 @@ fn signal_granted(msg: &Received) -> (MessageInfo, [u64; 4]) {
     Cap::<Notification>::from_cptr(SLOT_RECEIVE).signal();
     let _ = Cap::<CNode>::from_cptr(SLOT_OWN_CNODE).cnode_delete(SLOT_RECEIVE, CNODE_BITS);
     (MessageInfo::new(0, 0, 0, 1), [1, 0, 0, 0])
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // No console yet: an illegal instruction makes the supervisor report us.
-    loop {
-        core::hint::spin_loop();
-    }
 }

@@ -1,4 +1,5 @@
-//! The contract between the root task (the loader) and a component.
+//! The contract between the supervisor (the root task's loader) and a
+//! component.
 //!
 //! ## Address space
 //!
@@ -8,6 +9,8 @@
 //! | [`STACK_TOP`] - [`STACK_PAGES`] pages .. [`STACK_TOP`] | the stack (read-write) |
 //! | the page below the stack | unmapped guard page: overflow faults |
 //! | [`IPC_BUFFER`] | the IPC buffer (one page) |
+//! | [`BOOT_PAGE`] | the boot page, read-only: id, generation, inherited state (`pride_supervisor_api::boot_page`) |
+//! | [`HEAP_BASE`] .. | heap pages, mapped on request (`ALLOC_PAGES`), charged to the quota |
 //!
 //! ## Registers at entry
 //!
@@ -18,23 +21,33 @@
 //! | slot | capability |
 //! | --- | --- |
 //! | 0 | null |
-//! | [`SLOT_SERVICE_EP`] | the endpoint the component serves (if it is a server) |
-//! | [`SLOT_FAULT_EP`] | the root task's fault endpoint, badged with the component id (the kernel uses it) |
+//! | [`SLOT_SERVICE_EP`] | the endpoint the component serves (if it offers a service) |
+//! | [`SLOT_SUPERVISOR_EP`] | the supervisor's endpoint, badged with the component id: faults and requests |
 //! | [`SLOT_OWN_CNODE`] | the component's own CNode (to receive capabilities and tidy its slots) |
 //! | [`SLOT_RECEIVE`] | where a server receives a capability sent to it |
+//! | [`SLOT_NOTIFICATION`] | the component's own notification (to wait on) |
+//! | [`SLOT_WANTED_BASE`] + i | connection to the i-th service in the manifest's `wants` |
+
+use pride_supervisor_api::boot_page;
 
 /// log2 of the number of slots in a component's CNode.
 pub const CNODE_BITS: u64 = 8;
 /// Endpoint a server receives on.
 pub const SLOT_SERVICE_EP: u64 = 1;
-/// Fault endpoint (badged by the root task).
-pub const SLOT_FAULT_EP: u64 = 2;
+/// The supervisor endpoint (faults and supervisor requests).
+pub const SLOT_SUPERVISOR_EP: u64 = 2;
+/// Old name of [`SLOT_SUPERVISOR_EP`]: the kernel sends faults there.
+pub const SLOT_FAULT_EP: u64 = SLOT_SUPERVISOR_EP;
 /// The component's own CNode.
 pub const SLOT_OWN_CNODE: u64 = 3;
 /// Slot a server names as its receive path for capabilities.
 pub const SLOT_RECEIVE: u64 = 4;
+/// The component's own notification.
+pub const SLOT_NOTIFICATION: u64 = 5;
+/// First connection slot; connection i is at `SLOT_WANTED_BASE + i`.
+pub const SLOT_WANTED_BASE: u64 = 16;
 /// First slot free for the component's own use.
-pub const SLOT_FIRST_FREE: u64 = 8;
+pub const SLOT_FIRST_FREE: u64 = 32;
 
 /// Top of the stack; the stack grows down from here.
 pub const STACK_TOP: u64 = 0x1000_0000;
@@ -42,10 +55,48 @@ pub const STACK_TOP: u64 = 0x1000_0000;
 pub const STACK_PAGES: u64 = 16;
 /// Where the IPC buffer is mapped (one gap page above the stack).
 pub const IPC_BUFFER: u64 = 0x1000_1000;
+/// Where the boot page is mapped.
+pub const BOOT_PAGE: u64 = boot_page::ADDRESS;
+/// Where heap pages are mapped, growing upwards.
+pub const HEAP_BASE: u64 = 0x2000_0000;
+/// Most heap bytes a component can map (the quota usually ends it sooner).
+pub const HEAP_MAX: u64 = 0x1000_0000;
+
+/// What a component learns at start.
+#[derive(Clone, Copy, Debug)]
+pub struct Boot {
+    /// The component's id (stable for its lifetime, across restarts).
+    pub id: u64,
+    /// How many times it has been started (1 for the first start).
+    pub generation: u64,
+    /// State handed over by the previous version (empty unless updated).
+    pub state: &'static [u8],
+}
+
+/// Reads the boot page. A component started by something other than the
+/// supervisor (or a corrupt page) gets an empty boot record.
+pub fn boot(id: u64) -> Boot {
+    // SAFETY: the loader maps the boot page read-only at BOOT_PAGE before
+    // the component starts and never unmaps it while the component runs;
+    // nothing writes it afterwards.
+    let page: &'static [u8] = unsafe { core::slice::from_raw_parts(BOOT_PAGE as *const u8, 4096) };
+    match boot_page::read(page) {
+        Some((h, state)) => Boot {
+            id: h.id,
+            generation: h.generation,
+            state,
+        },
+        None => Boot {
+            id,
+            generation: 0,
+            state: &[],
+        },
+    }
+}
 
 /// Defines the component entry point: `_start` aligns the stack and calls
-/// `$main(ipc_buffer: u64, id: u64) -> !` after telling `kernel-iface`
-/// where the IPC buffer is.
+/// `$main(boot: Boot) -> !` after telling `kernel-iface` where the IPC
+/// buffer is.
 #[macro_export]
 macro_rules! component_entry {
     ($main:path) => {
@@ -68,8 +119,8 @@ macro_rules! component_entry {
                     ipc_buffer as *mut $crate::__kernel_iface::ipc_buffer::IpcBuffer,
                 )
             };
-            let main: fn(u64, u64) -> ! = $main;
-            main(ipc_buffer, id)
+            let main: fn($crate::component::Boot) -> ! = $main;
+            main($crate::component::boot(id))
         }
     };
 }
@@ -82,4 +133,11 @@ pub fn touch(addr: u64) {
     // (the point is the fault). A write to an unmapped page cannot corrupt
     // anything: the kernel stops the thread before it completes.
     unsafe { (addr as *mut u64).write_volatile(0x5a5a_5a5a) }
+}
+
+/// Reads from `addr`, for demonstrating isolation: faults unless mapped.
+pub fn peek(addr: u64) -> u64 {
+    // SAFETY: as `touch`: callers pass addresses unmapped in their own
+    // address space; the read faults before it returns.
+    unsafe { (addr as *const u64).read_volatile() }
 }

@@ -2,29 +2,35 @@
 //!
 //! Pride builds its programs for the preinstalled `x86_64-unknown-linux-gnu`
 //! target with no C library and no start files, so this crate supplies what
-//! those would have:
+//! those would have, and the few services every component needs:
 //!
-//! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` (the prebuilt
-//!   `compiler_builtins` for linux-gnu does not export them). The crate is
-//!   `#![no_builtins]` so LLVM cannot turn these loops back into calls to
-//!   themselves.
-//! - stubs for `_Unwind_Resume` and `rust_eh_personality`, which the
-//!   prebuilt `liballoc` refers to even under `panic = "abort"`.
-//! - the component entry point `_start` (see [`component`]) and the
-//!   contract between the root task and a component: where the stack and
-//!   IPC buffer are, what is in which CSpace slot, and what arrives in which
-//!   register.
-//! - `link.ld`, the linker script for every Pride program: exactly three
-//!   `PT_LOAD` headers (text R-X, rodata R--, data RW-), page-aligned, so the
-//!   loader can map each with its own rights.
+//! | module | what |
+//! | --- | --- |
+//! | `mem` | `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` (the prebuilt `compiler_builtins` for linux-gnu does not export them; `#![no_builtins]` keeps LLVM from turning the loops back into calls), and the `_Unwind_Resume` / `rust_eh_personality` stubs the prebuilt `liballoc` names |
+//! | [`component`] | the loader ↔ component contract (address map, CSpace slots, boot page) and the entry macro |
+//! | [`supervisor`] | requests to the supervisor: console output (`println!`), ready, heap pages, connections, exit |
+//! | [`server`] | the request loop of a server: client badges, generations, state hand-over for live update |
+//! | `heap` (feature `component`) | the global allocator: a linked-list heap that grows, page by page, from the component's memory quota |
+//! | `panic` (feature `component`) | the panic handler: reports the message to the supervisor, which applies the restart policy |
+//!
+//! `link.ld` is the linker script for every Pride program: exactly three
+//! `PT_LOAD` headers (text R-X, rodata R--, data RW-), page-aligned, so the
+//! loader can map each with its own rights.
 
 #![no_std]
 #![no_builtins]
 
 pub mod component;
+#[cfg(feature = "component")]
+mod heap;
+mod mem;
+#[cfg(feature = "component")]
+mod panic;
+pub mod server;
+pub mod supervisor;
+
 #[doc(hidden)]
 pub use kernel_iface as __kernel_iface;
-mod mem;
 
 /// Reads the time-stamp counter. Under QEMU with `-icount shift=0` it counts
 /// guest instructions (one per nanosecond of virtual time).

@@ -89,16 +89,13 @@ impl<'a> Archive<'a> {
         let e = HEADER + index * ENTRY;
         let raw_name = &self.bytes[e..e + NAME_LEN];
         let len = raw_name.iter().position(|&b| b == 0).unwrap_or(NAME_LEN);
-        let name =
-            core::str::from_utf8(&raw_name[..len]).map_err(|_| ArchiveError::BadName { index })?;
+        let name = core::str::from_utf8(&raw_name[..len]).map_err(|_| ArchiveError::BadName { index })?;
         if name.is_empty() {
             return Err(ArchiveError::BadName { index });
         }
         let off = u64_at(self.bytes, e + NAME_LEN);
         let size = u64_at(self.bytes, e + NAME_LEN + 8);
-        let end = off
-            .checked_add(size)
-            .ok_or(ArchiveError::EntryOutOfBounds { index })?;
+        let end = off.checked_add(size).ok_or(ArchiveError::EntryOutOfBounds { index })?;
         if end > self.bytes.len() as u64 {
             return Err(ArchiveError::EntryOutOfBounds { index });
         }
@@ -142,9 +139,7 @@ pub fn pack(entries: &[(&str, &[u8])]) -> Result<std::vec::Vec<u8>, std::string:
     let mut table = std::vec::Vec::new();
     for (name, data) in entries {
         if name.is_empty() || name.len() > NAME_LEN {
-            return Err(format!(
-                "archive entry name {name:?} must be 1 to {NAME_LEN} bytes"
-            ));
+            return Err(format!("archive entry name {name:?} must be 1 to {NAME_LEN} bytes"));
         }
         let mut n = [0u8; NAME_LEN];
         n[..name.len()].copy_from_slice(name.as_bytes());
@@ -169,12 +164,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let a = pack(&[
-            ("ping", b"ELF-ping"),
-            ("boot.cfg", b"ping\n"),
-            ("empty", b""),
-        ])
-        .unwrap();
+        let a = pack(&[("ping", b"ELF-ping"), ("boot.cfg", b"ping\n"), ("empty", b"")]).unwrap();
         let ar = Archive::parse(&a).unwrap();
         assert_eq!(ar.len(), 3);
         assert_eq!(ar.get("ping"), Some(&b"ELF-ping"[..]));
@@ -187,14 +177,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        assert_eq!(
-            Archive::parse(b"short").unwrap_err(),
-            ArchiveError::Truncated
-        );
-        assert_eq!(
-            Archive::parse(b"NOTANARCHIVE0000").unwrap_err(),
-            ArchiveError::BadMagic
-        );
+        assert_eq!(Archive::parse(b"short").unwrap_err(), ArchiveError::Truncated);
+        assert_eq!(Archive::parse(b"NOTANARCHIVE0000").unwrap_err(), ArchiveError::BadMagic);
         let mut a = pack(&[("x", b"data")]).unwrap();
         // Point the entry's length past the end.
         let len_at = HEADER + NAME_LEN + 8;
@@ -205,10 +189,7 @@ mod tests {
         );
         let mut a = pack(&[("x", b"data")]).unwrap();
         a[HEADER] = 0xff;
-        assert_eq!(
-            Archive::parse(&a).unwrap_err(),
-            ArchiveError::BadName { index: 0 }
-        );
+        assert_eq!(Archive::parse(&a).unwrap_err(), ArchiveError::BadName { index: 0 });
         // A huge count must not overflow or panic.
         let mut a = pack(&[]).unwrap();
         a[8..12].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -3,20 +3,16 @@
 //!
 //! | directive | meaning |
 //! | --- | --- |
-//! | `launch IMAGE PRIORITY [serve]` | load IMAGE as a component at PRIORITY; `serve` gives it a service endpoint |
+//! | `launch IMAGE [NAME]` | start a component from IMAGE (its manifest gives priority, quota, services) |
 //! | `scenario NAME` | run the built-in test scenario NAME, report, and exit QEMU |
-//! | `bench` | run the boot benchmark, print its figures, and exit QEMU |
+//! | `bench` | run the benchmarks, print their figures, and exit QEMU |
 //!
 //! Without `scenario` or `bench` the root task starts the console.
 
 /// One directive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Directive<'a> {
-    Launch {
-        image: &'a str,
-        priority: u8,
-        serve: bool,
-    },
+    Launch { image: &'a str, name: Option<&'a str> },
     Scenario(&'a str),
     Bench,
 }
@@ -29,7 +25,7 @@ pub struct BootCfgError<'a> {
     pub why: &'static str,
 }
 
-/// Parses the script; yields each directive or the first error per line.
+/// Parses the script; yields each directive or the error of each bad line.
 pub fn parse(text: &str) -> impl Iterator<Item = Result<Directive<'_>, BootCfgError<'_>>> {
     text.lines().enumerate().filter_map(|(i, raw)| {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -44,25 +40,10 @@ pub fn parse(text: &str) -> impl Iterator<Item = Result<Directive<'_>, BootCfgEr
             })
         };
         let mut w = line.split_ascii_whitespace();
-        Some(match (w.next(), w.next(), w.next(), w.next(), w.next()) {
-            (Some("launch"), Some(image), Some(prio), serve, None) => match prio.parse::<u8>() {
-                Err(_) => err("priority must be 0-255"),
-                Ok(priority) => match serve {
-                    None => Ok(Directive::Launch {
-                        image,
-                        priority,
-                        serve: false,
-                    }),
-                    Some("serve") => Ok(Directive::Launch {
-                        image,
-                        priority,
-                        serve: true,
-                    }),
-                    Some(_) => err("the only option after the priority is 'serve'"),
-                },
-            },
-            (Some("launch"), ..) => err("usage: launch IMAGE PRIORITY [serve]"),
-            (Some("scenario"), Some(name), None, ..) => Ok(Directive::Scenario(name)),
+        Some(match (w.next(), w.next(), w.next(), w.next()) {
+            (Some("launch"), Some(image), name, None) => Ok(Directive::Launch { image, name }),
+            (Some("launch"), ..) => err("usage: launch IMAGE [NAME]"),
+            (Some("scenario"), Some(name), None, _) => Ok(Directive::Scenario(name)),
             (Some("bench"), None, ..) => Ok(Directive::Bench),
             _ => err("unknown directive"),
         })
@@ -77,31 +58,26 @@ mod tests {
 
     #[test]
     fn parses_directives_and_reports_bad_lines() {
-        let text = "# default\nlaunch ping 255 serve\nlaunch crash 254 # faults\n\nscenario foundation\nbench\nlaunch x 300\nlaunch y 1 fast\nfly away\n";
+        let text = "# default\nlaunch ping\nlaunch hello h2 # second\n\nscenario foundation\nbench\nlaunch\nlaunch a b c\nfly away\n";
         let got: Vec<_> = parse(text).collect();
         assert_eq!(
             got[0],
             Ok(Directive::Launch {
                 image: "ping",
-                priority: 255,
-                serve: true
+                name: None
             })
         );
         assert_eq!(
             got[1],
             Ok(Directive::Launch {
-                image: "crash",
-                priority: 254,
-                serve: false
+                image: "hello",
+                name: Some("h2")
             })
         );
         assert_eq!(got[2], Ok(Directive::Scenario("foundation")));
         assert_eq!(got[3], Ok(Directive::Bench));
         assert_eq!(got[4].unwrap_err().line, 7);
-        assert_eq!(
-            got[5].unwrap_err().why,
-            "the only option after the priority is 'serve'"
-        );
+        assert_eq!(got[5].unwrap_err().why, "usage: launch IMAGE [NAME]");
         assert_eq!(got[6].unwrap_err().why, "unknown directive");
         assert_eq!(got.len(), 7);
     }

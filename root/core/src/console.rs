@@ -1,13 +1,21 @@
-//! The console's commands: what a typed line means.
+//! The shell's commands: what a typed line means.
 //!
 //! | command | effect |
 //! | --- | --- |
 //! | `help` | lists the commands |
+//! | `ps` | components: id, name, version, generation, state, memory |
+//! | `images` | the image store: images packed into the system |
+//! | `launch IMAGE [NAME]` | starts a component from an image (named NAME, default the manifest's name) |
+//! | `stop NAME` | stops a component and reclaims all its memory and slots |
+//! | `restart NAME` | stops and starts it again (a new generation) |
+//! | `update NAME IMAGE` | replaces it by a new image, handing its state over |
+//! | `mem` | free memory and slots |
+//! | `log` | the supervisor's recent events |
 //! | `ping` | calls the `ping` component and shows the round trip in TSC ticks |
 //! | `shutdown` | powers the machine off |
 //!
-//! Any other line is answered with one error line; an empty line just
-//! prompts again. The full shell arrives with the component manager.
+//! A bad command or argument is answered with one error line; an empty line
+//! just prompts again.
 
 /// The prompt printed before each line.
 pub const PROMPT: &str = "pride> ";
@@ -16,27 +24,57 @@ pub const PROMPT: &str = "pride> ";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
     Help,
+    Ps,
+    Images,
+    Launch {
+        image: &'a str,
+        name: Option<&'a str>,
+    },
+    Stop {
+        name: &'a str,
+    },
+    Restart {
+        name: &'a str,
+    },
+    Update {
+        name: &'a str,
+        image: &'a str,
+    },
+    Mem,
+    Log,
     Ping,
     Shutdown,
     Empty,
-    /// A command the console does not know.
+    /// A command the shell does not know.
     Unknown(&'a str),
-    /// A known command given arguments it does not take.
-    UnexpectedArgument {
-        command: &'a str,
-        argument: &'a str,
-    },
+    /// A known command with the wrong arguments: its usage line.
+    Usage(&'static str),
 }
 
-/// (name, one-line description) of every command, in help order.
+/// (usage, one-line description) of every command, in help order.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "list the commands"),
+    ("ps", "list components: id, name, version, generation, state, memory"),
+    ("images", "list the images that can be launched"),
+    ("launch IMAGE [NAME]", "start a component from an image"),
+    ("stop NAME", "stop a component and reclaim its memory"),
+    ("restart NAME", "stop a component and start it again"),
     (
-        "ping",
-        "call the ping component and show the round-trip cost",
+        "update NAME IMAGE",
+        "replace a component by a new image, keeping its state",
     ),
+    ("mem", "show free memory and capability slots"),
+    ("log", "show recent supervisor events"),
+    ("ping", "call the ping component and show the round-trip cost"),
     ("shutdown", "power the machine off"),
 ];
+
+fn usage(name: &str) -> &'static str {
+    COMMANDS
+        .iter()
+        .find(|(u, _)| u.split(' ').next() == Some(name))
+        .map_or("help", |(u, _)| u)
+}
 
 /// Parses one line (without its line ending).
 pub fn parse(line: &str) -> Command<'_> {
@@ -44,23 +82,33 @@ pub fn parse(line: &str) -> Command<'_> {
     let Some(command) = words.next() else {
         return Command::Empty;
     };
-    let parsed = match command {
-        "help" => Command::Help,
-        "ping" => Command::Ping,
-        "shutdown" => Command::Shutdown,
-        other => return Command::Unknown(other),
+    let args: [Option<&str>; 3] = [words.next(), words.next(), words.next()];
+    let parsed = match (command, args) {
+        ("help", [None, ..]) => Command::Help,
+        ("ps", [None, ..]) => Command::Ps,
+        ("images", [None, ..]) => Command::Images,
+        ("launch", [Some(image), name, None]) => Command::Launch { image, name },
+        ("stop", [Some(name), None, _]) => Command::Stop { name },
+        ("restart", [Some(name), None, _]) => Command::Restart { name },
+        ("update", [Some(name), Some(image), None]) => Command::Update { name, image },
+        ("mem", [None, ..]) => Command::Mem,
+        ("log", [None, ..]) => Command::Log,
+        ("ping", [None, ..]) => Command::Ping,
+        ("shutdown", [None, ..]) => Command::Shutdown,
+        (
+            "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown",
+            _,
+        ) => Command::Usage(usage(command)),
+        (other, _) => Command::Unknown(other),
     };
-    match words.next() {
-        Some(argument) => Command::UnexpectedArgument { command, argument },
-        None => parsed,
-    }
+    parsed
 }
 
 /// Writes the help text.
 pub fn write_help(out: &mut impl core::fmt::Write) -> core::fmt::Result {
     writeln!(out, "commands:")?;
     for (name, what) in COMMANDS {
-        writeln!(out, "  {name:<10} {what}")?;
+        writeln!(out, "  {name:<20} {what}")?;
     }
     Ok(())
 }
@@ -68,16 +116,8 @@ pub fn write_help(out: &mut impl core::fmt::Write) -> core::fmt::Result {
 /// Writes the one-line error for a command that cannot run.
 pub fn write_error(out: &mut impl core::fmt::Write, cmd: &Command<'_>) -> core::fmt::Result {
     match cmd {
-        Command::Unknown(c) => writeln!(
-            out,
-            "error: unknown command '{c}' (type 'help' for the list)"
-        ),
-        Command::UnexpectedArgument { command, argument } => {
-            writeln!(
-                out,
-                "error: '{command}' takes no argument (got '{argument}')"
-            )
-        }
+        Command::Unknown(c) => writeln!(out, "error: unknown command '{c}' (type 'help' for the list)"),
+        Command::Usage(u) => writeln!(out, "error: usage: {u}"),
         _ => Ok(()),
     }
 }
@@ -92,17 +132,44 @@ mod tests {
     fn parses_commands() {
         assert_eq!(parse("help"), Command::Help);
         assert_eq!(parse("  shutdown \t"), Command::Shutdown);
-        assert_eq!(parse("ping"), Command::Ping);
+        assert_eq!(parse("ps"), Command::Ps);
+        assert_eq!(
+            parse("launch hello"),
+            Command::Launch {
+                image: "hello",
+                name: None
+            }
+        );
+        assert_eq!(
+            parse("launch hello h2"),
+            Command::Launch {
+                image: "hello",
+                name: Some("h2")
+            }
+        );
+        assert_eq!(parse("stop h2"), Command::Stop { name: "h2" });
+        assert_eq!(parse("restart h2"), Command::Restart { name: "h2" });
+        assert_eq!(
+            parse("update counter counter-v2"),
+            Command::Update {
+                name: "counter",
+                image: "counter-v2"
+            }
+        );
         assert_eq!(parse(""), Command::Empty);
         assert_eq!(parse("   "), Command::Empty);
         assert_eq!(parse("frobnicate now"), Command::Unknown("frobnicate"));
-        assert_eq!(
-            parse("help me"),
-            Command::UnexpectedArgument {
-                command: "help",
-                argument: "me"
-            }
-        );
+    }
+
+    #[test]
+    fn wrong_arguments_give_the_usage() {
+        assert_eq!(parse("help me"), Command::Usage("help"));
+        assert_eq!(parse("launch"), Command::Usage("launch IMAGE [NAME]"));
+        assert_eq!(parse("launch a b c"), Command::Usage("launch IMAGE [NAME]"));
+        assert_eq!(parse("stop"), Command::Usage("stop NAME"));
+        assert_eq!(parse("stop a b"), Command::Usage("stop NAME"));
+        assert_eq!(parse("update counter"), Command::Usage("update NAME IMAGE"));
+        assert_eq!(parse("update a b c"), Command::Usage("update NAME IMAGE"));
     }
 
     #[test]
@@ -114,12 +181,9 @@ mod tests {
         }
         let mut e = String::new();
         write_error(&mut e, &parse("xyzzy")).unwrap();
-        assert_eq!(
-            e,
-            "error: unknown command 'xyzzy' (type 'help' for the list)\n"
-        );
+        assert_eq!(e, "error: unknown command 'xyzzy' (type 'help' for the list)\n");
         let mut e = String::new();
         write_error(&mut e, &parse("shutdown now")).unwrap();
-        assert_eq!(e.lines().count(), 1);
+        assert_eq!(e, "error: usage: shutdown\n");
     }
 }

@@ -136,10 +136,7 @@ impl LoadPlan {
             elf.header.pt2.ph_entry_size() as u64,
             elf.header.pt2.ph_count() as u64,
         );
-        if ph_size != PH64_SIZE
-            || ph_off % 8 != 0
-            || ph_off.saturating_add(ph_size * ph_count) > image.len() as u64
-        {
+        if ph_size != PH64_SIZE || ph_off % 8 != 0 || ph_off.saturating_add(ph_size * ph_count) > image.len() as u64 {
             return Err(ElfError::Malformed(
                 "program header table outside the file or of the wrong size",
             ));
@@ -176,9 +173,7 @@ impl LoadPlan {
                 },
             };
             let vaddr = seg.vaddr;
-            let end = vaddr
-                .checked_add(seg.mem_size)
-                .ok_or(ElfError::OutOfRange { vaddr })?;
+            let end = vaddr.checked_add(seg.mem_size).ok_or(ElfError::OutOfRange { vaddr })?;
             if vaddr < USER_MIN || end > USER_IMAGE_MAX {
                 return Err(ElfError::OutOfRange { vaddr });
             }
@@ -282,10 +277,7 @@ mod tests {
     fn plans_text_and_data_with_bss() {
         let img = make_elf(
             0x40_0010,
-            &[
-                (0x40_0000, 0x1800, 0x1800, R | X),
-                (0x40_2100, 0x2000, 0x100, R | W),
-            ],
+            &[(0x40_0000, 0x1800, 0x1800, R | X), (0x40_2100, 0x2000, 0x100, R | W)],
         );
         let plan = plan(&img).unwrap();
         assert_eq!(plan.entry, 0x40_0010);
@@ -308,10 +300,7 @@ mod tests {
     #[test]
     fn refuses_dangerous_images() {
         let wx = make_elf(0x40_0000, &[(0x40_0000, 0x1000, 0x10, R | W | X)]);
-        assert_eq!(
-            plan(&wx),
-            Err(ElfError::WritableAndExecutable { vaddr: 0x40_0000 })
-        );
+        assert_eq!(plan(&wx), Err(ElfError::WritableAndExecutable { vaddr: 0x40_0000 }));
         let low = make_elf(0x10, &[(0x0, 0x1000, 0x10, R | X)]);
         assert_eq!(plan(&low), Err(ElfError::OutOfRange { vaddr: 0 }));
         let high = make_elf(0x0f00_0000, &[(0x0f00_0000, 0x1000, 0x10, R | X)]);
@@ -326,17 +315,11 @@ mod tests {
         let entry = make_elf(0x50_0000, &[(0x40_0000, 0x1000, 0x10, R | X)]);
         assert_eq!(plan(&entry), Err(ElfError::BadEntry { entry: 0x50_0000 }));
         let noexec_entry = make_elf(0x40_0000, &[(0x40_0000, 0x1000, 0x10, R)]);
-        assert!(matches!(
-            plan(&noexec_entry),
-            Err(ElfError::BadEntry { .. })
-        ));
+        assert!(matches!(plan(&noexec_entry), Err(ElfError::BadEntry { .. })));
         let mut trunc = make_elf(0x40_0000, &[(0x40_0000, 0x1000, 0x100, R | X)]);
         trunc.truncate(trunc.len() - 1);
         assert!(matches!(plan(&trunc), Err(ElfError::BadFileRange { .. })));
-        assert!(matches!(
-            plan(b"\x7fELF garbage"),
-            Err(ElfError::Malformed(_))
-        ));
+        assert!(matches!(plan(b"\x7fELF garbage"), Err(ElfError::Malformed(_))));
         assert!(plan(&[]).is_err());
         // Misaligned memory is refused, not a panic inside the ELF parser.
         let img = make_elf(0x40_0000, &[(0x40_0000, 0x1000, 0x10, R | X)]);
@@ -354,10 +337,7 @@ mod tests {
         // A cheap fuzz: every truncation and a sweep of single-byte corruptions.
         let img = make_elf(
             0x40_0010,
-            &[
-                (0x40_0000, 0x1800, 0x1800, R | X),
-                (0x40_2100, 0x2000, 0x100, R | W),
-            ],
+            &[(0x40_0000, 0x1800, 0x1800, R | X), (0x40_2100, 0x2000, 0x100, R | W)],
         );
         for n in 0..img.len() {
             let _ = plan(&img[..n]);
@@ -369,11 +349,7 @@ mod tests {
                 if let Ok(p) = plan(&m) {
                     for s in p.segments() {
                         for p in s.pages() {
-                            assert!(
-                                p.file_range.1 <= m.len() as u64,
-                                "{s:?} {p:?} len {}",
-                                m.len()
-                            );
+                            assert!(p.file_range.1 <= m.len() as u64, "{s:?} {p:?} len {}", m.len());
                         }
                     }
                 }

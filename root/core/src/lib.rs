@@ -12,13 +12,19 @@
 //! | [`console`] | what a console line means |
 //! | [`report`] | the text of the boot summary and fault reports |
 //! | [`linebuf`] | line editing of console input |
+//! | [`supervision`] | the component table, generations, the restart policy |
+//! | [`log`] | the supervisor's event log |
 
 #![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 pub mod bootcfg;
 pub mod console;
 pub mod elf;
 pub mod linebuf;
+pub mod log;
 pub mod report;
+pub mod supervision;
 pub mod untyped;

@@ -11,11 +11,7 @@ use kernel_iface::fault::Fault;
 use crate::untyped::UntypedAllocator;
 
 /// Writes the boot summary line.
-pub fn write_boot_summary(
-    out: &mut impl core::fmt::Write,
-    a: &UntypedAllocator,
-    tsc_mhz: u64,
-) -> core::fmt::Result {
+pub fn write_boot_summary(out: &mut impl core::fmt::Write, a: &UntypedAllocator, tsc_mhz: u64) -> core::fmt::Result {
     let slots = a.slot_region();
     let (_, device_caps) = a.device();
     writeln!(
@@ -32,12 +28,7 @@ pub fn write_boot_summary(
 }
 
 /// Writes a fault report line.
-pub fn write_fault(
-    out: &mut impl core::fmt::Write,
-    name: &str,
-    id: u64,
-    fault: &Fault,
-) -> core::fmt::Result {
+pub fn write_fault(out: &mut impl core::fmt::Write, name: &str, id: u64, fault: &Fault) -> core::fmt::Result {
     write!(out, "fault: component '{name}' (id {id}): {}", fault.kind())?;
     if let Some(addr) = fault.addr() {
         write!(out, " at address {addr:#x}")?;

@@ -1,18 +1,19 @@
-//! Untyped memory and CNode slot allocation for the root task.
+//! Untyped memory and CNode slot allocation.
 //!
 //! The kernel places each new object at the next suitably aligned offset of
-//! an untyped's free region and never reuses the space until the untyped is
-//! revoked. [`UntypedAllocator`] mirrors that rule for every RAM untyped
-//! boot info lists, so it can pick an untyped that is certain to have room
-//! and keep an exact count of free bytes. Device untypeds are kept apart:
-//! they are never used for kernel objects.
+//! an untyped's free region and reuses the space only once every object made
+//! from the untyped is gone (then it starts again from 0). A [`Pool`]
+//! mirrors that rule for a set of untypeds, so it can pick an untyped that
+//! is certain to have room and keep an exact count of free bytes. The root
+//! task has one pool for itself ([`UntypedAllocator`], built from boot
+//! info); every resource container has a pool over its own chunks.
+//! Device untypeds are kept apart: they are never used for kernel objects.
+
+use alloc::vec::Vec;
 
 use kernel_iface::bootinfo::{BootInfo, SlotRegion};
 
-/// Most untypeds tracked (the boot-info list length).
-pub const MAX_UNTYPEDS: usize = kernel_iface::abi::MAX_NUM_BOOTINFO_UNTYPED_CAPS;
-
-/// One RAM untyped and how much of it is used.
+/// One untyped and how much of it is used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Untyped {
     pub slot: u64,
@@ -28,7 +29,7 @@ impl Untyped {
     }
     /// Where an object of `2^bits` bytes would go, if it fits.
     fn place(&self, bits: u32) -> Option<u64> {
-        let align = 1u64 << bits;
+        let align = 1u64.checked_shl(bits)?;
         let at = self.watermark.checked_next_multiple_of(align)?;
         (at.checked_add(align)? <= self.size()).then_some(at)
     }
@@ -51,93 +52,50 @@ pub struct Placement {
     pub paddr: u64,
 }
 
-/// Tracks RAM untypeds and the free slots of the root CNode.
-#[derive(Clone, Debug)]
-pub struct UntypedAllocator {
-    untypeds: [Untyped; MAX_UNTYPEDS],
-    count: usize,
-    device_bytes: u64,
-    device_count: usize,
-    slots: SlotRegion,
-    next_slot: u64,
+/// A set of untypeds objects are made from.
+#[derive(Clone, Debug, Default)]
+pub struct Pool {
+    untypeds: Vec<Untyped>,
 }
 
-impl UntypedAllocator {
-    /// Starts from boot info: every RAM untyped is free, and free slots are
-    /// the boot info's empty region.
-    pub fn from_bootinfo(bi: &BootInfo) -> Self {
-        let mut a = UntypedAllocator {
-            untypeds: [Untyped::default(); MAX_UNTYPEDS],
-            count: 0,
-            device_bytes: 0,
-            device_count: 0,
-            slots: bi.empty,
-            next_slot: bi.empty.start,
-        };
-        for (slot, d) in bi.untypeds() {
-            if d.is_device {
-                a.device_bytes += 1u64 << d.size_bits;
-                a.device_count += 1;
-            } else if a.count < MAX_UNTYPEDS {
-                a.untypeds[a.count] = Untyped {
-                    slot,
-                    paddr: d.paddr,
-                    size_bits: d.size_bits,
-                    watermark: 0,
-                };
-                a.count += 1;
-            }
-        }
-        a
+impl Pool {
+    pub const fn new() -> Pool {
+        Pool { untypeds: Vec::new() }
     }
 
-    /// The RAM untypeds.
+    /// Adds an untyped (all of it free).
+    pub fn add(&mut self, slot: u64, paddr: u64, size_bits: u8) {
+        self.untypeds.push(Untyped {
+            slot,
+            paddr,
+            size_bits,
+            watermark: 0,
+        });
+    }
+
+    /// The untypeds.
     pub fn untypeds(&self) -> &[Untyped] {
-        &self.untypeds[..self.count]
+        &self.untypeds
     }
 
-    /// Total RAM in untypeds, in bytes.
+    /// Total bytes in the pool.
     pub fn total_bytes(&self) -> u64 {
-        self.untypeds().iter().map(Untyped::size).sum()
+        self.untypeds.iter().map(Untyped::size).sum()
     }
 
-    /// RAM not yet handed out, in bytes (alignment gaps count as used).
+    /// Bytes not yet handed out (alignment gaps count as used).
     pub fn free_bytes(&self) -> u64 {
-        self.untypeds().iter().map(|u| u.size() - u.watermark).sum()
-    }
-
-    /// Device memory in untypeds, in bytes, and how many such untypeds.
-    pub fn device(&self) -> (u64, usize) {
-        (self.device_bytes, self.device_count)
-    }
-
-    /// Free root-CNode slots left.
-    pub fn free_slots(&self) -> u64 {
-        self.slots.end - self.next_slot
-    }
-
-    /// The boot-info empty region this allocator started from.
-    pub fn slot_region(&self) -> SlotRegion {
-        self.slots
-    }
-
-    /// Takes one free slot.
-    pub fn alloc_slot(&mut self) -> Result<u64, AllocError> {
-        if self.next_slot >= self.slots.end {
-            return Err(AllocError::OutOfSlots);
-        }
-        self.next_slot += 1;
-        Ok(self.next_slot - 1)
+        self.untypeds.iter().map(|u| u.size() - u.watermark).sum()
     }
 
     /// Chooses an untyped for an object of `2^size_bits` bytes and records
     /// the use. Best fit: the untyped that wastes the least alignment and
     /// is the smallest, so large untypeds stay whole for large objects.
     pub fn alloc(&mut self, size_bits: u32) -> Result<Placement, AllocError> {
-        let mut best: Option<(usize, u64, u64)> = None; // (index, offset, waste+size key)
-        for (i, u) in self.untypeds().iter().enumerate() {
+        let mut best: Option<(usize, u64, (u64, u8))> = None;
+        for (i, u) in self.untypeds.iter().enumerate() {
             if let Some(at) = u.place(size_bits) {
-                let key = (at - u.watermark).saturating_mul(1 << 16) + u.size_bits as u64;
+                let key = (at - u.watermark, u.size_bits);
                 if best.is_none_or(|(_, _, k)| key < k) {
                     best = Some((i, at, key));
                 }
@@ -151,15 +109,144 @@ impl UntypedAllocator {
             paddr: u.paddr + at,
         })
     }
+
+    /// Records that every object made from the pool is gone (its untypeds
+    /// were revoked), so the kernel will start each from 0 again.
+    pub fn reset(&mut self) {
+        for u in &mut self.untypeds {
+            u.watermark = 0;
+        }
+    }
+
+    /// Removes and returns every untyped (for handing chunks back).
+    pub fn drain(&mut self) -> Vec<Untyped> {
+        core::mem::take(&mut self.untypeds)
+    }
+}
+
+/// The free slots of the root CNode.
+#[derive(Clone, Debug)]
+pub struct SlotAllocator {
+    region: SlotRegion,
+    /// Free slots, lowest last (so the lowest is taken first).
+    free: Vec<u64>,
+    /// `is_free[slot - region.start]`, so a double free is caught in O(1).
+    is_free: Vec<bool>,
+}
+
+impl SlotAllocator {
+    /// All of `region` free.
+    pub fn new(region: SlotRegion) -> SlotAllocator {
+        SlotAllocator {
+            region,
+            free: (region.start..region.end).rev().collect(),
+            is_free: alloc::vec![true; region.len() as usize],
+        }
+    }
+    /// Takes a free slot.
+    pub fn alloc(&mut self) -> Result<u64, AllocError> {
+        let slot = self.free.pop().ok_or(AllocError::OutOfSlots)?;
+        self.is_free[(slot - self.region.start) as usize] = false;
+        Ok(slot)
+    }
+    /// Gives a slot back. Slots outside the region, or already free, are
+    /// ignored (a double free must not hand one slot out twice).
+    pub fn free(&mut self, slot: u64) {
+        if !(self.region.start..self.region.end).contains(&slot) {
+            return;
+        }
+        let i = (slot - self.region.start) as usize;
+        if !self.is_free[i] {
+            self.is_free[i] = true;
+            self.free.push(slot);
+        }
+    }
+    /// Number of free slots.
+    pub fn free_count(&self) -> u64 {
+        self.free.len() as u64
+    }
+    /// The region managed.
+    pub fn region(&self) -> SlotRegion {
+        self.region
+    }
+}
+
+/// The root task's own memory and slots, from boot info.
+#[derive(Clone, Debug)]
+pub struct UntypedAllocator {
+    pub pool: Pool,
+    pub slots: SlotAllocator,
+    device_bytes: u64,
+    device_count: usize,
+}
+
+impl UntypedAllocator {
+    /// Starts from boot info: every RAM untyped is free, and free slots are
+    /// the boot info's empty region.
+    pub fn from_bootinfo(bi: &BootInfo) -> Self {
+        let mut a = UntypedAllocator {
+            pool: Pool::new(),
+            slots: SlotAllocator::new(bi.empty),
+            device_bytes: 0,
+            device_count: 0,
+        };
+        for (slot, d) in bi.untypeds() {
+            if d.is_device {
+                a.device_bytes += 1u64 << d.size_bits;
+                a.device_count += 1;
+            } else {
+                a.pool.add(slot, d.paddr, d.size_bits);
+            }
+        }
+        a
+    }
+
+    /// The RAM untypeds.
+    pub fn untypeds(&self) -> &[Untyped] {
+        self.pool.untypeds()
+    }
+    /// Total RAM in untypeds, in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.pool.total_bytes()
+    }
+    /// RAM not yet handed out, in bytes.
+    pub fn free_bytes(&self) -> u64 {
+        self.pool.free_bytes()
+    }
+    /// Device memory in untypeds, in bytes, and how many such untypeds.
+    pub fn device(&self) -> (u64, usize) {
+        (self.device_bytes, self.device_count)
+    }
+    /// Free root-CNode slots left.
+    pub fn free_slots(&self) -> u64 {
+        self.slots.free_count()
+    }
+    /// The boot-info empty region this allocator started from.
+    pub fn slot_region(&self) -> SlotRegion {
+        self.slots.region()
+    }
+    /// Takes one free slot.
+    pub fn alloc_slot(&mut self) -> Result<u64, AllocError> {
+        self.slots.alloc()
+    }
+    /// Returns a slot.
+    pub fn free_slot(&mut self, slot: u64) {
+        self.slots.free(slot)
+    }
+    /// Chooses an untyped for an object of `2^size_bits` bytes.
+    pub fn alloc(&mut self, size_bits: u32) -> Result<Placement, AllocError> {
+        self.pool.alloc(size_bits)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kernel_iface::abi::MAX_NUM_BOOTINFO_UNTYPED_CAPS;
     use kernel_iface::bootinfo::UntypedDesc;
 
     fn bootinfo(untypeds: &[(u64, u8, bool)]) -> BootInfo {
-        let mut list = [UntypedDesc::default(); MAX_UNTYPEDS];
+        let mut list = [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS];
         for (i, &(paddr, size_bits, is_device)) in untypeds.iter().enumerate() {
             list[i] = UntypedDesc {
                 paddr,
@@ -173,10 +260,7 @@ mod tests {
             num_nodes: 1,
             num_io_pt_levels: 0,
             ipc_buffer: 0,
-            empty: SlotRegion {
-                start: 100,
-                end: 103,
-            },
+            empty: SlotRegion { start: 100, end: 103 },
             shared_frames: SlotRegion::default(),
             user_image_frames: SlotRegion::default(),
             user_image_paging: SlotRegion::default(),
@@ -195,10 +279,7 @@ mod tests {
 
     #[test]
     fn counts_ram_and_device_separately() {
-        let a = UntypedAllocator::from_bootinfo(&bootinfo(&[
-            (0x10_0000, 20, false),
-            (0xfee0_0000, 12, true),
-        ]));
+        let a = UntypedAllocator::from_bootinfo(&bootinfo(&[(0x10_0000, 20, false), (0xfee0_0000, 12, true)]));
         assert_eq!(a.total_bytes(), 1 << 20);
         assert_eq!(a.free_bytes(), 1 << 20);
         assert_eq!(a.device(), (4096, 1));
@@ -224,13 +305,11 @@ mod tests {
 
     #[test]
     fn prefers_small_untypeds_and_reports_exhaustion() {
-        let mut a = UntypedAllocator::from_bootinfo(&bootinfo(&[
-            (0x100_0000, 20, false),
-            (0x10_0000, 12, false),
-        ]));
+        let mut a = UntypedAllocator::from_bootinfo(&bootinfo(&[(0x100_0000, 20, false), (0x10_0000, 12, false)]));
         assert_eq!(a.alloc(12).unwrap().untyped_slot, 21); // the 4 KiB one
         assert_eq!(a.alloc(12).unwrap().untyped_slot, 20);
         assert_eq!(a.alloc(21), Err(AllocError::OutOfMemory { size_bits: 21 }));
+        assert_eq!(a.alloc(200), Err(AllocError::OutOfMemory { size_bits: 200 }));
         for _ in 0..255 {
             a.alloc(12).unwrap();
         }
@@ -239,13 +318,30 @@ mod tests {
     }
 
     #[test]
-    fn slots_run_out_cleanly() {
+    fn reset_makes_a_pool_whole_again() {
+        let mut p = Pool::new();
+        p.add(5, 0x20_0000, 16);
+        p.alloc(12).unwrap();
+        p.alloc(14).unwrap();
+        assert!(p.free_bytes() < 1 << 16);
+        p.reset();
+        assert_eq!(p.free_bytes(), 1 << 16);
+        assert_eq!(p.alloc(16).unwrap().paddr, 0x20_0000);
+    }
+
+    #[test]
+    fn slots_run_out_cleanly_and_come_back_once() {
         let mut a = UntypedAllocator::from_bootinfo(&bootinfo(&[]));
         assert_eq!(a.free_slots(), 3);
         assert_eq!(a.alloc_slot(), Ok(100));
         assert_eq!(a.alloc_slot(), Ok(101));
         assert_eq!(a.alloc_slot(), Ok(102));
         assert_eq!(a.alloc_slot(), Err(AllocError::OutOfSlots));
-        assert_eq!(a.free_slots(), 0);
+        a.free_slot(101);
+        a.free_slot(101); // double free is ignored
+        a.free_slot(7); // outside the region: ignored
+        assert_eq!(a.free_slots(), 1);
+        assert_eq!(a.alloc_slot(), Ok(101));
+        assert_eq!(a.alloc_slot(), Err(AllocError::OutOfSlots));
     }
 }

@@ -1,0 +1,11 @@
+//! The `counter-v2` image: counter version 2 (see the crate doc).
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+pride_rt::component_entry!(main);
+
+fn main(boot: pride_rt::component::Boot) -> ! {
+    counter::run(boot, 2, &[1, 2])
+}

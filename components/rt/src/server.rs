@@ -1,0 +1,116 @@
+//! The request loop of a server, with the parts of the protocol every
+//! server shares:
+//!
+//! - client badges carry the server generation the connection was made
+//!   with; a request on a connection from an earlier generation is answered
+//!   with `SERVER_RESTARTED` (the client reconnects);
+//! - the supervisor's `QUIESCE_SIGNAL` on the component's bound notification
+//!   wakes the `Recv` between two requests; the server then hands its state
+//!   over (serialised by [`Server::save`]) in a `QUIESCED` call and waits for
+//!   the verdict: either it is replaced (and never runs again) or the update
+//!   was abandoned and it carries on. Requests that arrive meanwhile wait in
+//!   the endpoint's queue for whichever version serves next.
+//! - badge 0 (the supervisor's own unbadged capability) is answered with
+//!   `BAD_REQUEST` here; servers that serve the supervisor directly (like
+//!   `ping`) do not use this loop.
+
+use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::{ipc_buffer, Cap, MessageInfo};
+use pride_supervisor_api::{self as api, ClientBadge};
+
+use crate::component::{SLOT_SERVICE_EP, SLOT_SUPERVISOR_EP};
+
+/// A reply: label and up to four words (the fastpath limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub label: u64,
+    pub words: [u64; 4],
+    pub len: u64,
+}
+
+impl Reply {
+    /// A successful reply with `words`.
+    pub fn ok(words: &[u64]) -> Reply {
+        let mut w = [0; 4];
+        let n = words.len().min(4);
+        w[..n].copy_from_slice(&words[..n]);
+        Reply {
+            label: api::OK,
+            words: w,
+            len: n as u64,
+        }
+    }
+    /// An error reply with `label` and no words.
+    pub const fn error(label: u64) -> Reply {
+        Reply {
+            label,
+            words: [0; 4],
+            len: 0,
+        }
+    }
+    /// No reply at all: the caller stays blocked until the supervisor
+    /// releases it (when this server stops or restarts). For testing that
+    /// clients of a misbehaving server never hang for good.
+    pub const fn none() -> Reply {
+        Reply {
+            label: NO_REPLY,
+            words: [0; 4],
+            len: 0,
+        }
+    }
+}
+
+/// Sentinel label of [`Reply::none`] (never sent).
+const NO_REPLY: u64 = u64::MAX;
+
+/// A server's behaviour.
+pub trait Server {
+    /// Handles one request from `client`.
+    fn handle(&mut self, client: ClientBadge, label: u64, words: [u64; 4]) -> Reply;
+    /// Serialises the state to hand to the next version into `buf`;
+    /// returns the number of bytes written (at most `buf.len()`).
+    fn save(&self, buf: &mut [u8]) -> usize;
+}
+
+/// Serves requests on the service endpoint for ever.
+pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
+    let ep: Cap<Endpoint> = Cap::from_cptr(SLOT_SERVICE_EP);
+    let mut msg = ep.recv();
+    loop {
+        if msg.badge == api::QUIESCE_SIGNAL {
+            // Woken by the bound notification, not by a client: no reply owed.
+            hand_over(server);
+            msg = ep.recv();
+            continue;
+        }
+        let reply = match ClientBadge::from_badge(msg.badge) {
+            Some(c) if c.is_current(generation) => server.handle(c, msg.info.label(), msg.mrs),
+            Some(_) => Reply::error(api::SERVER_RESTARTED),
+            None => Reply::error(api::BAD_REQUEST),
+        };
+        msg = if reply.label == NO_REPLY {
+            ep.recv()
+        } else {
+            ep.reply_recv(MessageInfo::new(reply.label, 0, 0, reply.len), reply.words)
+        };
+    }
+}
+
+/// Sends the state to the supervisor in a `QUIESCED` call and waits for the
+/// verdict (returns only if the update was abandoned).
+fn hand_over<S: Server>(server: &S) {
+    let mut state = [0u8; api::STATE_MAX];
+    let n = server.save(&mut state).min(api::STATE_MAX);
+    let mut words = [0u64; 119];
+    let count = api::pack_bytes(&state[..n], &mut words);
+    let mut mrs = [n as u64, 0, 0, 0];
+    for (i, &w) in words[..count].iter().enumerate() {
+        if i + 1 < 4 {
+            mrs[i + 1] = w;
+        } else {
+            ipc_buffer::set_mr(i + 1, w);
+        }
+    }
+    let supervisor: Cap<Endpoint> = Cap::from_cptr(SLOT_SUPERVISOR_EP);
+    supervisor.call(MessageInfo::new(api::QUIESCED, 0, 0, 1 + count as u64), mrs);
+}
