@@ -291,7 +291,11 @@ fn bench() -> Result<ExitCode> {
     let entry = value("root_entry_tsc")?;
     let banner = value("banner_tsc")?;
     let first_reply = value("first_ping_reply_tsc")?;
-    let round_trip = value("ping_round_trip_ticks")?;
+    let round_trip = value("ping_round_trip_ticks")?.max(1);
+    let launch = value("launch_ticks")?;
+    let restart = value("restart_ticks")?;
+    let stop = value("stop_ticks")?;
+    let update = value("update_ticks")?;
     /// Raw seL4 fastpath Call+ReplyRecv between two address spaces, same QEMU
     /// and kernel configuration (shared notes, sel4-5.0-x86_64.md).
     const RAW_SEL4_ROUND_TRIP: u64 = 379;
@@ -301,8 +305,16 @@ fn bench() -> Result<ExitCode> {
          | machine start to root task entry (firmware + kernel boot) | {entry} | |\n\
          | machine start to root banner | {banner} | |\n\
          | machine start to first ping reply | {first_reply} | |\n\
-         | ping round trip, root <-> ping component (mean of 1000) | {round_trip} | {:.2} x the raw seL4 fastpath figure (379, shared notes) |\n",
-        round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64
+         | ping round trip, root <-> ping component (mean of 1000) | {round_trip} | {:.2} x the raw seL4 fastpath figure (379, shared notes) |\n\
+         | launch `hello` until it says READY (mean of 20) | {launch} | {:.0} x ping round trip |\n\
+         | restart `hello` until READY (mean of 20) | {restart} | {:.0} x ping round trip |\n\
+         | stop `hello`, all memory reclaimed (mean of 20) | {stop} | {:.0} x ping round trip |\n\
+         | update `counter` to `counter-v2`, state handed over, until the new version is READY (mean of 20) | {update} | {:.0} x ping round trip |\n",
+        round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64,
+        launch as f64 / round_trip as f64,
+        restart as f64 / round_trip as f64,
+        stop as f64 / round_trip as f64,
+        update as f64 / round_trip as f64,
     );
     print!("{table}");
     let dir = ws.join("target/bench");
