@@ -209,6 +209,8 @@ fn components(sup: &mut Supervisor, t: &mut Tally) {
     t.case(sup, "restart-policy", r);
     let r = isolation(sup);
     t.case(sup, "isolation", r);
+    let r = fault_kinds(sup);
+    t.case(sup, "fault-kinds", r);
     let r = quota(sup);
     t.case(sup, "quota", r);
     let r = failed_update(sup);
@@ -349,6 +351,27 @@ fn isolation(sup: &mut Supervisor) -> CaseResult {
     for name in ["hello", "counter"] {
         if sup.table.by_name(name).map(|r| r.state) != Some(State::Running) {
             return Err(format!("'{name}' stopped running"));
+        }
+    }
+    Ok(())
+}
+
+/// Each kind of fault is caught and reported with the component's name.
+fn fault_kinds(sup: &mut Supervisor) -> CaseResult {
+    for (image, kind) in [
+        ("crash-ill", "illegal instruction"),
+        ("crash-cap", "capability fault"),
+        ("crash-sys", "unknown syscall"),
+    ] {
+        let id = sup.launch(image, None).map_err(|e| format!("{e}"))?;
+        let n = wait_failure(sup, id);
+        let got = match sup.last_fault {
+            Some((fid, f)) if fid == id => f.kind(),
+            _ => "nothing",
+        };
+        sup.apply_failure(n);
+        if got != kind {
+            return Err(format!("{image}: expected {kind}, got {got}"));
         }
     }
     Ok(())

@@ -117,6 +117,7 @@ fn components() -> Expectation {
             "launch-several",
             "restart-policy",
             "isolation",
+            "fault-kinds",
             "quota",
             "failed-update-keeps-v1",
             "update-under-load",
@@ -156,6 +157,9 @@ fn components() -> Expectation {
                     .ok_or_else(|| "no fault report for snoop at 0x20000000".to_string())
             }),
             Check::contains("hog gets an error, not a crash", "[hog] quota exhausted after"),
+            Check::contains("illegal instruction reported", "fault: component 'crash-ill'"),
+            Check::contains("capability fault reported", "fault: component 'crash-cap'"),
+            Check::contains("unknown syscall reported", "fault: component 'crash-sys'"),
             Check::contains(
                 "the failed update is reported",
                 "update: 'counter-bad' failed to start; 'counter' keeps running 'counter'",

@@ -141,3 +141,31 @@ pub fn peek(addr: u64) -> u64 {
     // address space; the read faults before it returns.
     unsafe { (addr as *const u64).read_volatile() }
 }
+
+/// Executes `ud2`, for demonstrating illegal-instruction faults.
+pub fn illegal_instruction() -> ! {
+    // SAFETY: `ud2` raises an invalid-opcode exception and never falls
+    // through; it touches no memory.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}
+
+/// Makes a system call with a number the kernel does not know (-100), for
+/// demonstrating unknown-syscall faults. Returns if the supervisor resumes
+/// the thread (it does not).
+pub fn unknown_syscall() {
+    // SAFETY: as for every system call in kernel-iface: the registers the
+    // kernel may change are declared clobbered, and rsp is kept in r12
+    // because the kernel returns with rsp = 0.
+    unsafe {
+        core::arch::asm!(
+            "mov r12, rsp",
+            "syscall",
+            "mov rsp, r12",
+            inout("rdx") -100i64 => _,
+            out("rcx") _,
+            out("r11") _,
+            out("r12") _,
+            options(nostack),
+        )
+    }
+}
