@@ -1,0 +1,23 @@
+//! # object-server: the framework every object server stands on
+//!
+//! | piece | job |
+//! | --- | --- |
+//! | [`DecisionCache`] | remembers the security server's answers per (subject, object, operation), tagged with the epoch they belong to; flushed when the epoch moves |
+//! | [`Sessions`] | per-client sessions keyed by badge, each with the memory its client donated and what the server charged against it |
+//!
+//! The cache is correct only under the security server's epoch rule: a
+//! cached answer is used only while the cache's epoch is the newest the
+//! server has seen; an answer or a flush request carrying a newer epoch
+//! empties the cache first. Pure logic: the server components drive it and
+//! the host tests check it.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod cache;
+pub mod sessions;
+
+pub use cache::DecisionCache;
+pub use sessions::{Session, SessionError, Sessions};
