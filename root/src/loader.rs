@@ -68,6 +68,8 @@ pub struct LaunchSpec<'a> {
     pub supervisor_ep: Cap<kind::Endpoint>,
     /// (wanted-service index, service endpoint, client badge) to mint.
     pub connections: &'a [(u64, Cap<kind::Endpoint>, u64)],
+    /// (slot, root-CNode capability, badge) to mint into other slots.
+    pub extra_caps: &'a [(u64, u64, u64)],
     pub chunks: u64,
 }
 
@@ -182,6 +184,18 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
         CapRights::READ_WRITE,
     )?;
 
+    // Heap pages mapped before the start (the manifest's heap_kib).
+    for i in 0..spec.boot.heap_pages {
+        let frame = objs.frame(Source::Container(c))?;
+        objs.map_frame(
+            Source::Container(c),
+            vspace,
+            frame,
+            abi::HEAP_BASE + i * PAGE,
+            CapRights::READ_WRITE,
+        )?;
+    }
+
     let boot_frame = objs.frame(Source::Container(c))?;
     let mut page = [0u8; 4096];
     if !boot_page::write(&mut page, &spec.boot, spec.state) {
@@ -231,6 +245,12 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
                 client_badge,
             )
             .map_err(kernel("mint connection"))?;
+    }
+
+    for &(slot, src, badge) in spec.extra_caps {
+        cnode
+            .cnode_mint(slot, depth, root_slot(src), CapRights::ALL, badge)
+            .map_err(kernel("mint extra capability"))?;
     }
 
     let tcb: Cap<kind::Tcb> = objs.make(Source::Container(c), object_type::TCB, 0, size_bits::TCB)?;

@@ -22,6 +22,7 @@
 extern crate alloc;
 
 mod loader;
+mod mediation;
 mod objects;
 mod scenario;
 mod serial;
@@ -158,7 +159,22 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         let _ = writeln!(out, "boot: cannot set up the loader's scratch mapping: {e}");
         halt_forever()
     }
-    let mut sup = Supervisor::new(out, objs, endpoint, archive, bi.tsc_mhz);
+    // The root task's own notification, bound to its thread, so that the
+    // console interrupt and the security server's signals wake the same
+    // Recv as the supervisor endpoint.
+    let notification = match objs.notification(Source::Root).and_then(|n| {
+        Cap::<kind::Tcb>::from_cptr(init_cap::TCB)
+            .tcb_bind_notification(n)
+            .map(|()| n)
+            .map_err(|e| objects::ObjError::Kernel("bind notification", e))
+    }) {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = writeln!(out, "boot: cannot make the root notification: {e}");
+            halt_forever()
+        }
+    };
+    let mut sup = Supervisor::new(out, objs, endpoint, notification, archive, bi.tsc_mhz);
 
     let script = sup
         .archive
@@ -168,11 +184,14 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let mut mode: Option<Directive<'static>> = None;
     for d in bootcfg::parse(script) {
         match d {
-            Ok(Directive::Launch { image, name }) => {
-                if let Err(e) = sup.launch(image, name) {
+            Ok(Directive::Launch { image, name }) => match sup.launch(image, name) {
+                // One at a time: a component may want a service the one
+                // before it offers.
+                Ok(id) => shell::wait_started(&mut sup, id),
+                Err(e) => {
                     let _ = writeln!(sup.out, "launch {image}: {e}");
                 }
-            }
+            },
             Ok(other) => mode = Some(other),
             Err(e) => {
                 let _ = writeln!(sup.out, "boot.cfg line {}: {} ('{}')", e.line, e.why, e.text.trim());

@@ -14,8 +14,11 @@ use root_core::console::{self, Command};
 use root_core::linebuf::{Event as LineEvent, LineBuffer, LINE_MAX};
 use root_core::supervision::State;
 
-use crate::objects::{root_slot, ObjError, Source, ROOT_CNODE};
-use crate::supervisor::{Event, Supervisor, SERIAL_IRQ_BADGE};
+use crate::objects::{root_slot, ObjError, ROOT_CNODE};
+use crate::supervisor::{Event, SupError, Supervisor, SERIAL_IRQ_BADGE};
+use pride_supervisor_api::security as sec;
+use pride_supervisor_api::store as store_proto;
+use pride_supervisor_api::{self as api};
 
 static IRQ_HANDLER: AtomicU64 = AtomicU64::new(0);
 
@@ -80,7 +83,7 @@ fn reprompt(sup: &mut Supervisor, line: &LineBuffer) {
 
 fn setup_console_irq(sup: &mut Supervisor) -> Result<(), ObjError> {
     use ObjError::Kernel;
-    let ntfn = sup.objs.notification(Source::Root)?;
+    let ntfn = sup.notification;
     let badged = sup.objs.root.alloc_slot()?;
     ROOT_CNODE
         .cnode_mint(badged, 64, root_slot(ntfn.cptr()), CapRights::ALL, SERIAL_IRQ_BADGE)
@@ -99,9 +102,6 @@ fn setup_console_irq(sup: &mut Supervisor) -> Result<(), ObjError> {
     handler
         .irq_handler_set_notification(Cap::from_cptr(badged))
         .map_err(|e| Kernel("IRQ set notification", e))?;
-    Cap::<kind::Tcb>::from_cptr(init_cap::TCB)
-        .tcb_bind_notification(ntfn)
-        .map_err(|e| Kernel("bind notification", e))?;
     handler.irq_handler_ack().map_err(|e| Kernel("IRQ ack", e))?;
     IRQ_HANDLER.store(handler_slot, Ordering::Relaxed);
     Ok(())
@@ -144,6 +144,31 @@ fn console_byte(sup: &mut Supervisor, line: &mut LineBuffer, b: u8) {
     }
 }
 
+/// `store ...` as the shell's subject.
+fn shell_store(sup: &mut Supervisor, cmd: Command<'_>) -> Result<(), SupError> {
+    let conn = sup.shell_conn("store")?;
+    let (label, key, value) = match cmd {
+        Command::StorePut { key, value } => (store_proto::PUT, key, value),
+        Command::StoreGet { key } => (store_proto::GET, key, ""),
+        Command::StoreRm { key } => (store_proto::DELETE, key, ""),
+        _ => (store_proto::LIST, "", ""),
+    };
+    let (l, text) = sup.store_request(conn, label, key, value);
+    let _ = match l {
+        api::OK if label == store_proto::GET => writeln!(sup.out, "{key} = {text}"),
+        api::OK if label == store_proto::LIST => write!(sup.out, "{text}"),
+        api::OK => writeln!(sup.out, "store: ok"),
+        api::DENIED => writeln!(sup.out, "error: store: denied by the security policy"),
+        api::NOT_FOUND => writeln!(sup.out, "error: store: no object '{key}'"),
+        api::TOO_LARGE => writeln!(sup.out, "error: store: key or value too long"),
+        api::BAD_REQUEST => writeln!(sup.out, "error: store: bad key '{key}' (letters, digits, / _ . -)"),
+        api::QUOTA_EXHAUSTED => writeln!(sup.out, "error: store: the shell's session is full"),
+        api::SERVER_RESTARTED => writeln!(sup.out, "error: store: the store restarted; try again"),
+        other => writeln!(sup.out, "error: store: refused ({other:#x})"),
+    };
+    Ok(())
+}
+
 /// Runs one command line.
 pub fn run_command(sup: &mut Supervisor, text: &str) {
     let cmd = console::parse(text);
@@ -177,6 +202,34 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
             }
         }),
         Command::Update { name, image } => sup.update(name, image),
+        Command::Rc => {
+            sup.write_rc();
+            Ok(())
+        }
+        Command::Conns => {
+            sup.write_conns();
+            Ok(())
+        }
+        Command::PolicyShow | Command::PolicyLog => {
+            let req = if cmd == Command::PolicyShow {
+                sec::SHOW
+            } else {
+                sec::LOG
+            };
+            sup.security_text(req).map(|t| {
+                let _ = sup.out.write_str(&t);
+            })
+        }
+        Command::PolicySwap { module } => sup.policy_swap(module).map(|r| {
+            let _ = writeln!(
+                sup.out,
+                "policy: swapped to '{module}' in {} TSC ticks, epoch {}, {} object servers acknowledged",
+                r.ticks, r.epoch, r.servers_flushed
+            );
+        }),
+        Command::StorePut { .. } | Command::StoreGet { .. } | Command::StoreLs | Command::StoreRm { .. } => {
+            shell_store(sup, cmd)
+        }
         Command::Ping => {
             match ping(sup, 1) {
                 Some((2, answered, ticks)) => {

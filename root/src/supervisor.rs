@@ -33,7 +33,7 @@ use kernel_iface::{ipc_buffer, syscall, Cap, MessageInfo};
 use pride_archive::Archive;
 use pride_rt::component as abi;
 use pride_supervisor_api::manifest::{Manifest, ManifestError, MAX_WANTS};
-use pride_supervisor_api::{self as api, boot_page, ClientBadge};
+use pride_supervisor_api::{self as api, boot_page};
 use root_core::report;
 use root_core::supervision::{Decision, NameError, State, Table};
 
@@ -43,6 +43,10 @@ use crate::serial::Serial;
 
 /// Badge of the console UART's interrupt on the root notification.
 pub const SERIAL_IRQ_BADGE: u64 = 1;
+/// Memory the shell may donate to the servers it uses.
+pub const SHELL_QUOTA: u64 = 256 * 1024;
+/// Slot of the security server's capability to signal the supervisor.
+pub const SLOT_SECURITY_NOTIFY: u64 = 6;
 
 /// What an instance is doing for its component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +96,8 @@ pub enum Event {
     Exited(u64, u64),
     /// Instance printed a line.
     Output(u64),
+    /// The security server settled a policy change.
+    Settled,
     /// Anything else (handled, or ignored).
     Nothing,
 }
@@ -169,6 +175,21 @@ pub struct Supervisor {
     pub console_pending: bool,
     /// The last fault reported: (component id, fault).
     pub last_fault: Option<(u32, Fault)>,
+    /// The root task's notification, bound to its thread: the console
+    /// interrupt and the security server's `SETTLED_SIGNAL` arrive on it.
+    pub notification: Cap<kind::Notification>,
+    /// The security server signalled that a policy change settled.
+    pub settled: bool,
+    /// The connection manager's sessions.
+    pub conns: conn_mgr::Connections,
+    /// Resource containers and donations, mirrored from the chunks.
+    pub rm: resource_mgr::Resources,
+    /// Container of each instance (by instance number).
+    pub containers: alloc::collections::BTreeMap<u64, resource_mgr::ContainerId>,
+    /// The shell's resource container (it donates to the servers it uses).
+    pub shell_container: Option<resource_mgr::ContainerId>,
+    /// The shell's own connections: (service, endpoint copy, generation).
+    pub shell_conns: Vec<(String, Cap<kind::Endpoint>, u64)>,
     next_instance: u64,
     tsc_per_ms: u64,
 }
@@ -178,10 +199,20 @@ impl Supervisor {
         out: Serial,
         objs: Objects,
         endpoint: Cap<kind::Endpoint>,
+        notification: Cap<kind::Notification>,
         archive: Archive<'static>,
         tsc_mhz: u64,
     ) -> Self {
+        let mut rm = resource_mgr::Resources::new(objs.root.total_bytes(), objs.root.slot_region().len());
+        let shell_container = rm.create("shell", SHELL_QUOTA, 64).ok();
         Supervisor {
+            shell_container,
+            notification,
+            settled: false,
+            conns: conn_mgr::Connections::new(),
+            rm,
+            containers: alloc::collections::BTreeMap::new(),
+            shell_conns: Vec::new(),
             out,
             objs,
             endpoint,
@@ -203,7 +234,7 @@ impl Supervisor {
         pride_rt::tsc() / self.tsc_per_ms
     }
 
-    fn event(&mut self, text: String) {
+    pub(crate) fn event(&mut self, text: String) {
         let now = self.now_ms();
         if !self.quiet {
             let _ = writeln!(self.out, "{text}");
@@ -299,24 +330,27 @@ impl Supervisor {
         let (bytes, manifest) = self.image(image)?;
         let record = self.table.by_id(id).ok_or(SupError::Refused("unknown component"))?;
         let generation = record.generation;
-        let service_ep = match manifest.offers.first() {
+        let service_name = self.offered_service(id, &manifest);
+        let service_ep = match &service_name {
             Some(s) => {
                 let i = self.service(s)?;
                 self.services[i].server = Some(id);
+                let _ = self.conns.register(s, id);
                 Some(self.services[i].endpoint)
             }
             None => None,
         };
         let mut connections = Vec::new();
         for (i, want) in manifest.wants.iter().enumerate().take(MAX_WANTS) {
-            if let (Some(ep), Some(gen)) = (self.service_endpoint(want), self.service_generation(want)) {
-                let badge = ClientBadge {
-                    client: id as u16,
-                    generation: gen as u16,
-                }
-                .to_badge();
+            if let Some((ep, badge)) = self.admit(id, want) {
                 connections.push((i as u64, ep, badge));
             }
+        }
+        // The security server gets a way to tell the supervisor that a
+        // policy change settled.
+        let mut extra = Vec::new();
+        if service_name.as_deref() == Some("security") {
+            extra.push((SLOT_SECURITY_NOTIFY, self.notification.cptr(), api::SETTLED_SIGNAL));
         }
         let number = self.next_instance;
         self.next_instance += 1;
@@ -328,20 +362,29 @@ impl Supervisor {
                 id: id as u64,
                 generation,
                 state_len: state.len() as u64,
+                heap_pages: manifest.heap_kib as u64 / 4,
             },
             state,
             service_ep,
             supervisor_ep: self.endpoint,
             connections: &connections,
+            extra_caps: &extra,
             chunks: (manifest.quota_kib as u64 * 1024).div_ceil(CHUNK_BYTES),
         };
         let loaded = loader::load(&mut self.objs, &spec)?;
+        let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
+        if let Ok(cid) = self
+            .rm
+            .create(&name, loaded.container.quota_bytes(), 1 << abi::CNODE_BITS)
+        {
+            self.containers.insert(number, cid);
+        }
         self.instances.push(Instance {
             number,
             component: id,
             role,
             loaded,
-            heap_pages: 0,
+            heap_pages: manifest.heap_kib as u64 / 4,
             saved_reply: None,
             handed_state: Vec::new(),
         });
@@ -361,6 +404,14 @@ impl Supervisor {
         };
         let inst = self.instances.swap_remove(idx);
         let _ = inst.loaded.tcb.tcb_suspend();
+        if let Some(cid) = self.containers.remove(&number) {
+            // Ends its donations: to servers (the bytes return to it, then
+            // with its container to the pool) and from clients (returned).
+            let _ = self.rm.destroy(cid);
+        }
+        if inst.role == Role::Current {
+            self.close_sessions_of(inst.component);
+        }
         if let Some(slot) = inst.saved_reply {
             let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);
             self.objs.root.free_slot(slot);
@@ -674,7 +725,7 @@ impl Supervisor {
     }
 
     /// Signals `ntfn` with `badge` (through a badged copy made for the purpose).
-    fn signal_badged(&mut self, ntfn: Cap<kind::Notification>, badge: u64) -> Result<(), SupError> {
+    pub(crate) fn signal_badged(&mut self, ntfn: Cap<kind::Notification>, badge: u64) -> Result<(), SupError> {
         let slot = self.objs.root.alloc_slot().map_err(ObjError::from)?;
         let minted = ROOT_CNODE.cnode_mint(slot, WORD_BITS as u64, root_slot(ntfn.cptr()), CapRights::ALL, badge);
         if minted.is_ok() {
@@ -704,8 +755,13 @@ impl Supervisor {
     pub fn pump(&mut self) -> Event {
         let msg = self.endpoint.recv();
         if msg.badge & INSTANCE_BADGE == 0 {
+            if msg.badge & api::SETTLED_SIGNAL != 0 {
+                self.settled = true;
+            }
             return if msg.badge & SERIAL_IRQ_BADGE != 0 {
                 Event::Console
+            } else if msg.badge & api::SETTLED_SIGNAL != 0 {
+                Event::Settled
             } else {
                 Event::Nothing
             };
@@ -877,16 +933,14 @@ impl Supervisor {
         else {
             return api::NO_SUCH_SERVICE;
         };
-        let (Some(ep), Some(gen)) = (self.service_endpoint(&want), self.service_generation(&want)) else {
+        if self.service_generation(&want).is_none() {
             return api::SERVICE_DOWN;
+        }
+        let Some((ep, badge)) = self.admit(id, &want) else {
+            return api::DENIED;
         };
         let slot = abi::SLOT_WANTED_BASE + index;
         let _ = cnode.cnode_delete(slot, abi::CNODE_BITS);
-        let badge = ClientBadge {
-            client: id as u16,
-            generation: gen as u16,
-        }
-        .to_badge();
         match cnode.cnode_mint(slot, abi::CNODE_BITS, root_slot(ep.cptr()), CapRights::ALL, badge) {
             Ok(()) => api::OK,
             Err(_) => api::SERVICE_DOWN,

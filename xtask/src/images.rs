@@ -7,7 +7,8 @@
 //! `--target` into `target/sel4/`, so host builds and host tests never see
 //! them.
 //!
-//! Component images are described by `components/<crate>/manifest.toml`:
+//! Component images are described by `components/<crate>/manifest.toml`
+//! (or `object-servers/<crate>/manifest.toml`):
 //! one table per image the crate builds (a binary of that name), holding
 //! the image's manifest. An image archive holds every image, its manifest
 //! (postcard-encoded, `<image>.manifest`) and the boot script; the root task
@@ -75,12 +76,20 @@ fn cargo_build(ws: &Path, packages: &[&str], envs: &[(&str, &Path)]) -> Result<(
     Ok(())
 }
 
-/// Reads every `components/*/manifest.toml`, in directory order.
+/// Directories whose subdirectories may hold component crates.
+const COMPONENT_DIRS: &[&str] = &["components", "object-servers"];
+
+/// Reads every `components/*/manifest.toml` and `object-servers/*/manifest.toml`.
 pub fn image_specs(ws: &Path) -> Result<Vec<ImageSpec>> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(ws.join("components"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("manifest.toml").is_file())
-        .collect();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for d in COMPONENT_DIRS {
+        for e in std::fs::read_dir(ws.join(d))? {
+            let p = e?.path();
+            if p.join("manifest.toml").is_file() {
+                dirs.push(p);
+            }
+        }
+    }
     dirs.sort();
     let mut specs = Vec::new();
     for dir in dirs {

@@ -34,7 +34,8 @@ pub struct Scenario {
 }
 
 /// The boot script of the default system.
-pub const DEFAULT_BOOT_CFG: &str = "# The default system: the ping server, then the shell.\nlaunch ping\n";
+pub const DEFAULT_BOOT_CFG: &str =
+    "# The default system: ping, the security server (allowlist policy), the store, then the shell.\nlaunch ping\nlaunch policy-allowlist\nlaunch store\n";
 
 const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
 

@@ -91,7 +91,7 @@ impl Counter {
 }
 
 impl Server for Counter {
-    fn handle(&mut self, _client: ClientBadge, label: u64, _words: [u64; 4]) -> Reply {
+    fn handle(&mut self, _client: ClientBadge, label: u64, _msg: &kernel_iface::syscall::Received) -> Reply {
         match label {
             INCREMENT => {
                 self.count += 1;

@@ -71,6 +71,8 @@ pub struct Boot {
     pub generation: u64,
     /// State handed over by the previous version (empty unless updated).
     pub state: &'static [u8],
+    /// Heap pages the supervisor mapped before the start.
+    pub heap_pages: u64,
 }
 
 /// Reads the boot page. A component started by something other than the
@@ -85,11 +87,13 @@ pub fn boot(id: u64) -> Boot {
             id: h.id,
             generation: h.generation,
             state,
+            heap_pages: h.heap_pages,
         },
         None => Boot {
             id,
             generation: 0,
             state: &[],
+            heap_pages: 0,
         },
     }
 }

@@ -21,8 +21,20 @@ struct GrowingHeap {
 const PAGE: usize = 4096;
 
 impl GrowingHeap {
-    /// Maps enough pages for `layout` (at least 4) at the heap's end.
+    /// Maps enough pages for `layout` (at least 4) at the heap's end. The
+    /// first time, the pages the supervisor mapped before the start (the
+    /// boot page says how many) are taken without asking.
     fn grow(heap: &mut Option<Heap>, layout: Layout) -> bool {
+        if heap.is_none() {
+            let premapped = crate::component::boot(0).heap_pages as usize;
+            if premapped > 0 {
+                // SAFETY: the supervisor mapped `premapped` pages read-write
+                // at HEAP_BASE before the component started; nothing else
+                // uses them.
+                *heap = Some(unsafe { Heap::new(HEAP_BASE as *mut u8, premapped * PAGE) });
+                return true;
+            }
+        }
         let want = (layout.size() + layout.align() + 64).div_ceil(PAGE).max(4);
         let mapped = heap.as_ref().map_or(0, |h| h.size());
         if (mapped + want * PAGE) as u64 > HEAP_MAX {

@@ -9,7 +9,8 @@
 //! | `mem` | `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` (the prebuilt `compiler_builtins` for linux-gnu does not export them; `#![no_builtins]` keeps LLVM from turning the loops back into calls), and the `_Unwind_Resume` / `rust_eh_personality` stubs the prebuilt `liballoc` names |
 //! | [`component`] | the loader ↔ component contract (address map, CSpace slots, boot page) and the entry macro |
 //! | [`supervisor`] | requests to the supervisor: console output (`println!`), ready, heap pages, connections, exit |
-//! | [`server`] | the request loop of a server: client badges, generations, state hand-over for live update |
+//! | [`server`] | the request loop of a server: client badges, generations, state hand-over for live update, signals |
+//! | [`msg`] | long messages: building them and reading them with every length checked |
 //! | `heap` (feature `component`) | the global allocator: a linked-list heap that grows, page by page, from the component's memory quota |
 //! | `panic` (feature `component`) | the panic handler: reports the message to the supervisor, which applies the restart policy |
 //!
@@ -24,6 +25,7 @@ pub mod component;
 #[cfg(feature = "component")]
 mod heap;
 mod mem;
+pub mod msg;
 #[cfg(feature = "component")]
 mod panic;
 pub mod server;

@@ -15,6 +15,7 @@
 //!   `ping`) do not use this loop.
 
 use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::syscall::Received;
 use kernel_iface::{ipc_buffer, Cap, MessageInfo};
 use pride_supervisor_api::{self as api, ClientBadge};
 
@@ -48,6 +49,11 @@ impl Reply {
             len: 0,
         }
     }
+    /// A reply of `len` words whose words 4 and up the handler already
+    /// wrote (with [`crate::msg::Outgoing`]) and whose first four are `words`.
+    pub const fn long(label: u64, words: [u64; 4], len: u64) -> Reply {
+        Reply { label, words, len }
+    }
     /// No reply at all: the caller stays blocked until the supervisor
     /// releases it (when this server stops or restarts). For testing that
     /// clients of a misbehaving server never hang for good.
@@ -65,8 +71,15 @@ const NO_REPLY: u64 = u64::MAX;
 
 /// A server's behaviour.
 pub trait Server {
-    /// Handles one request from `client`.
-    fn handle(&mut self, client: ClientBadge, label: u64, words: [u64; 4]) -> Reply;
+    /// Handles one request from `client`. `msg` is the whole message:
+    /// words beyond the fourth are read with [`crate::msg::word`] and
+    /// [`crate::msg::bytes`] (before any other system call). A reply longer
+    /// than four words writes its words 4 and up with
+    /// [`crate::msg::Outgoing`] and returns [`Reply::long`].
+    fn handle(&mut self, client: ClientBadge, label: u64, msg: &Received) -> Reply;
+    /// Notification bits other than `QUIESCE_SIGNAL` woke the server
+    /// (e.g. `FLUSH_SIGNAL`).
+    fn on_signal(&mut self, _bits: u64) {}
     /// Serialises the state to hand to the next version into `buf`;
     /// returns the number of bytes written (at most `buf.len()`).
     fn save(&self, buf: &mut [u8]) -> usize;
@@ -77,14 +90,20 @@ pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
     let ep: Cap<Endpoint> = Cap::from_cptr(SLOT_SERVICE_EP);
     let mut msg = ep.recv();
     loop {
-        if msg.badge == api::QUIESCE_SIGNAL {
+        if msg.badge != 0 && ClientBadge::from_badge(msg.badge).is_none() {
             // Woken by the bound notification, not by a client: no reply owed.
-            hand_over(server);
+            if msg.badge & api::QUIESCE_SIGNAL != 0 {
+                hand_over(server);
+            }
+            let others = msg.badge & !api::QUIESCE_SIGNAL;
+            if others != 0 {
+                server.on_signal(others);
+            }
             msg = ep.recv();
             continue;
         }
         let reply = match ClientBadge::from_badge(msg.badge) {
-            Some(c) if c.is_current(generation) => server.handle(c, msg.info.label(), msg.mrs),
+            Some(c) if c.is_current(generation) => server.handle(c, msg.info.label(), &msg),
             Some(_) => Reply::error(api::SERVER_RESTARTED),
             None => Reply::error(api::BAD_REQUEST),
         };

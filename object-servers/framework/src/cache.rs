@@ -113,6 +113,13 @@ impl DecisionCache {
         );
     }
 
+    /// Empties the cache without changing its epoch (a flush request; the
+    /// new epoch comes with the acknowledgement's reply).
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.flushes += 1;
+    }
+
     /// Forgets everything about `subject` (its session closed).
     pub fn forget_subject(&mut self, subject: u32) {
         self.map.retain(|k, _| k.subject != subject);

@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | [`DecisionCache`] | remembers the security server's answers per (subject, object, operation), tagged with the epoch they belong to; flushed when the epoch moves |
 //! | [`Sessions`] | per-client sessions keyed by badge, each with the memory its client donated and what the server charged against it |
+//! | [`store`] | the model of the `store` server: named objects charged to the session that wrote them |
 //!
 //! The cache is correct only under the security server's epoch rule: a
 //! cached answer is used only while the cache's epoch is the newest the
@@ -18,6 +19,7 @@ extern crate alloc;
 
 pub mod cache;
 pub mod sessions;
+pub mod store;
 
 pub use cache::DecisionCache;
 pub use sessions::{Session, SessionError, Sessions};

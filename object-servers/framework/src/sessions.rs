@@ -73,6 +73,20 @@ impl Sessions {
         s.used = s.used.checked_sub(bytes).ok_or(SessionError::ReleaseMoreThanCharged)?;
         Ok(())
     }
+    /// Closes every session of `subject`; returns their badges.
+    pub fn close_subject(&mut self, subject: u32) -> alloc::vec::Vec<u64> {
+        let badges: alloc::vec::Vec<u64> = self
+            .by_badge
+            .iter()
+            .filter(|(_, s)| s.subject == subject)
+            .map(|(b, _)| *b)
+            .collect();
+        for b in &badges {
+            self.by_badge.remove(b);
+        }
+        badges
+    }
+
     /// Every session: (badge, session).
     pub fn iter(&self) -> impl Iterator<Item = (u64, &Session)> {
         self.by_badge.iter().map(|(b, s)| (*b, s))

@@ -38,7 +38,8 @@
 //! `OK` is 0; labels 1-10 are the kernel's error codes (a call on a revoked
 //! connection gets `InvalidCapability`, 2, from the kernel itself); Pride's
 //! errors start at 0x41 so that the two never mix: `BAD_REQUEST`,
-//! `QUOTA_EXHAUSTED`, `NO_SUCH_SERVICE`, `SERVICE_DOWN`, `SERVER_RESTARTED`.
+//! `QUOTA_EXHAUSTED`, `NO_SUCH_SERVICE`, `SERVICE_DOWN`, `SERVER_RESTARTED`,
+//! `DENIED`, `NOT_FOUND`, `TOO_LARGE`.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -46,6 +47,8 @@
 extern crate alloc;
 
 pub mod manifest;
+pub mod security;
+pub mod store;
 
 /// Reply label: success.
 pub const OK: u64 = 0;
@@ -66,6 +69,20 @@ pub const SERVICE_DOWN: u64 = 0x44;
 /// behalf): the server restarted since the connection was made; call
 /// `CONNECT` and try again.
 pub const SERVER_RESTARTED: u64 = 0x45;
+
+/// Reply label: the security policy does not allow it.
+pub const DENIED: u64 = 0x46;
+/// Reply label: no such object.
+pub const NOT_FOUND: u64 = 0x47;
+/// Reply label: a name or value is longer than the server accepts.
+pub const TOO_LARGE: u64 = 0x48;
+
+/// Notification word asking an object server to flush its decision cache
+/// (the security policy changed) and acknowledge to the security server.
+pub const FLUSH_SIGNAL: u64 = 2;
+/// Badge of the security server's signal to the supervisor: a policy change
+/// is settled (every object server acknowledged its flush).
+pub const SETTLED_SIGNAL: u64 = 2;
 
 /// True if `label` is a kernel error rather than a reply from the other
 /// side: for a connection, it means the connection is gone (reconnect).
@@ -158,8 +175,8 @@ pub fn unpack_bytes(words: impl Iterator<Item = u64>, len: usize, out: &mut [u8]
 /// The page the supervisor maps at [`BOOT_PAGE`] in every component before
 /// it starts: who it is and, after an update, the state it inherits.
 ///
-/// Layout: w0 magic, w1 component id, w2 generation, w3 version of the
-/// image, w4 state length, bytes from offset 64.
+/// Layout: w0 magic, w1 component id, w2 generation, w3 heap pages already
+/// mapped, w4 state length, bytes from offset 64.
 pub mod boot_page {
     /// Address of the boot page in every component.
     pub const ADDRESS: u64 = 0x1000_2000;
@@ -176,6 +193,8 @@ pub mod boot_page {
         pub id: u64,
         pub generation: u64,
         pub state_len: u64,
+        /// Heap pages already mapped at the heap base.
+        pub heap_pages: u64,
     }
 
     /// Writes header and state into a page image. Returns false if the
@@ -184,7 +203,7 @@ pub mod boot_page {
         if state.len() > STATE_MAX {
             return false;
         }
-        let words = [MAGIC, h.id, h.generation, 0, state.len() as u64];
+        let words = [MAGIC, h.id, h.generation, h.heap_pages, state.len() as u64];
         for (i, w) in words.iter().enumerate() {
             page[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
         }
@@ -210,6 +229,7 @@ pub mod boot_page {
                 id: w(1),
                 generation: w(2),
                 state_len: len as u64,
+                heap_pages: w(3),
             },
             &page[STATE_OFFSET..STATE_OFFSET + len],
         ))
@@ -244,6 +264,9 @@ mod tests {
             NO_SUCH_SERVICE,
             SERVICE_DOWN,
             SERVER_RESTARTED,
+            DENIED,
+            NOT_FOUND,
+            TOO_LARGE,
         ] {
             assert!(!is_kernel_error(l));
         }
@@ -272,6 +295,7 @@ mod tests {
             id: 7,
             generation: 3,
             state_len: 5,
+            heap_pages: 2,
         };
         assert!(boot_page::write(&mut page, &h, b"state"));
         assert_eq!(boot_page::read(&page), Some((h, &b"state"[..])));

@@ -40,6 +40,12 @@ pub struct Manifest {
     #[serde(default)]
     pub wants: Vec<String>,
     pub restart: RestartPolicy,
+    /// Heap mapped before the component starts, in KiB (charged to the
+    /// quota). A server that the supervisor calls must never have to ask
+    /// the supervisor for heap pages while serving (that would deadlock),
+    /// so servers size this for their working set.
+    #[serde(default)]
+    pub heap_kib: u32,
 }
 
 /// Why a manifest was refused.
@@ -76,6 +82,9 @@ impl Manifest {
         }
         if self.offers.len() > 1 || !self.offers.iter().all(|s| valid_name(s)) {
             return Err(ManifestError::Invalid("offers"));
+        }
+        if self.heap_kib as u64 * 1024 > self.quota_kib as u64 * 1024 / 2 {
+            return Err(ManifestError::Invalid("heap_kib"));
         }
         if self.wants.len() > MAX_WANTS || !self.wants.iter().all(|s| valid_name(s)) {
             return Err(ManifestError::Invalid("wants"));
@@ -121,6 +130,7 @@ mod tests {
                 max_faults: 3,
                 window_ms: 10_000,
             },
+            heap_kib: 64,
         }
     }
 

@@ -11,6 +11,10 @@
 //! | `update NAME IMAGE` | replaces it by a new image, handing its state over |
 //! | `mem` | free memory and slots |
 //! | `log` | the supervisor's recent events |
+//! | `rc` | resource containers: quota, use, donations |
+//! | `conns` | connections: client, service, badge, donation |
+//! | `policy show` / `policy log` / `policy swap MODULE` | the security policy: rules in force, recent decisions, swap the module |
+//! | `store put KEY VALUE` / `get KEY` / `rm KEY` / `ls` | the store, as the shell's subject `sys/shell` |
 //! | `ping` | calls the `ping` component and shows the round trip in TSC ticks |
 //! | `shutdown` | powers the machine off |
 //!
@@ -42,6 +46,24 @@ pub enum Command<'a> {
     },
     Mem,
     Log,
+    Rc,
+    Conns,
+    PolicyShow,
+    PolicyLog,
+    PolicySwap {
+        module: &'a str,
+    },
+    StorePut {
+        key: &'a str,
+        value: &'a str,
+    },
+    StoreGet {
+        key: &'a str,
+    },
+    StoreLs,
+    StoreRm {
+        key: &'a str,
+    },
     Ping,
     Shutdown,
     Empty,
@@ -65,9 +87,44 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("mem", "show free memory and capability slots"),
     ("log", "show recent supervisor events"),
+    ("rc", "list resource containers: quota, use, donations"),
+    ("conns", "list connections: client, service, badge, donation"),
+    (
+        "policy show|log",
+        "show the security policy in force, or its recent decisions",
+    ),
+    (
+        "policy swap MODULE",
+        "swap the policy module (allowlist, open, lattice, chinese-wall, ratelimit)",
+    ),
+    (
+        "store put KEY VALUE",
+        "write an object in the store (as the shell's subject, sys/shell)",
+    ),
+    ("store get|rm KEY", "read or delete an object"),
+    ("store ls", "list the store's objects"),
     ("ping", "call the ping component and show the round-trip cost"),
     ("shutdown", "power the machine off"),
 ];
+
+/// `store ...`: the value of `put` is the rest of the line.
+fn parse_store(rest: &str) -> Command<'_> {
+    let (sub, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let args = args.trim();
+    let mut w = args.split_ascii_whitespace();
+    match (sub, w.next(), w.next()) {
+        ("put", Some(key), Some(_)) => {
+            let value = args[key.len()..].trim();
+            Command::StorePut { key, value }
+        }
+        ("get", Some(key), None) => Command::StoreGet { key },
+        ("rm", Some(key), None) => Command::StoreRm { key },
+        ("ls", None, None) => Command::StoreLs,
+        ("put", ..) => Command::Usage("store put KEY VALUE"),
+        ("get" | "rm", ..) => Command::Usage("store get|rm KEY"),
+        _ => Command::Usage("store put KEY VALUE | store get|rm KEY | store ls"),
+    }
+}
 
 fn usage(name: &str) -> &'static str {
     COMMANDS
@@ -82,6 +139,9 @@ pub fn parse(line: &str) -> Command<'_> {
     let Some(command) = words.next() else {
         return Command::Empty;
     };
+    if command == "store" {
+        return parse_store(line.trim_start()["store".len()..].trim_start());
+    }
     let args: [Option<&str>; 3] = [words.next(), words.next(), words.next()];
     let parsed = match (command, args) {
         ("help", [None, ..]) => Command::Help,
@@ -93,10 +153,16 @@ pub fn parse(line: &str) -> Command<'_> {
         ("update", [Some(name), Some(image), None]) => Command::Update { name, image },
         ("mem", [None, ..]) => Command::Mem,
         ("log", [None, ..]) => Command::Log,
+        ("rc", [None, ..]) => Command::Rc,
+        ("conns", [None, ..]) => Command::Conns,
+        ("policy", [Some("show"), None, _]) => Command::PolicyShow,
+        ("policy", [Some("log"), None, _]) => Command::PolicyLog,
+        ("policy", [Some("swap"), Some(module), None]) => Command::PolicySwap { module },
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
         (
-            "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown",
+            "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown"
+            | "rc" | "conns" | "policy",
             _,
         ) => Command::Usage(usage(command)),
         (other, _) => Command::Unknown(other),
@@ -159,6 +225,31 @@ mod tests {
         assert_eq!(parse(""), Command::Empty);
         assert_eq!(parse("   "), Command::Empty);
         assert_eq!(parse("frobnicate now"), Command::Unknown("frobnicate"));
+    }
+
+    #[test]
+    fn policy_and_store_commands() {
+        assert_eq!(parse("policy show"), Command::PolicyShow);
+        assert_eq!(parse("policy log"), Command::PolicyLog);
+        assert_eq!(parse("policy swap lattice"), Command::PolicySwap { module: "lattice" });
+        assert_eq!(parse("policy"), Command::Usage("policy show|log"));
+        assert_eq!(
+            parse("store put notes/a hello big world"),
+            Command::StorePut {
+                key: "notes/a",
+                value: "hello big world"
+            }
+        );
+        assert_eq!(parse("store get notes/a"), Command::StoreGet { key: "notes/a" });
+        assert_eq!(parse("store rm notes/a"), Command::StoreRm { key: "notes/a" });
+        assert_eq!(parse("store ls"), Command::StoreLs);
+        assert_eq!(parse("store put onlykey"), Command::Usage("store put KEY VALUE"));
+        assert_eq!(
+            parse("store"),
+            Command::Usage("store put KEY VALUE | store get|rm KEY | store ls")
+        );
+        assert_eq!(parse("rc"), Command::Rc);
+        assert_eq!(parse("conns x"), Command::Usage("conns"));
     }
 
     #[test]

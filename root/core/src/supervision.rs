@@ -208,6 +208,7 @@ mod tests {
             offers: vec![],
             wants: vec![],
             restart,
+            heap_kib: 0,
         }
     }
 

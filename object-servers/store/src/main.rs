@@ -1,0 +1,241 @@
+//! # store: a named-object store behind the security server
+//!
+//! Protocol: `pride_supervisor_api::store`. Every request is mediated: the
+//! operation on `store:KEY` (or `service:store` for a listing) is decided
+//! by the security server, whose answers are kept in a decision cache
+//! (`object_server::DecisionCache`) until the policy changes. Each client's
+//! session (keyed by its badge) pays for the objects it writes out of the
+//! memory it donated; a full session is an error for that client alone.
+//!
+//! Signals: `FLUSH_SIGNAL` empties the cache and acknowledges to the
+//! security server, which answers with the new epoch.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::syscall::Received;
+use kernel_iface::Cap;
+use object_server::store::{Store, StoreError};
+use object_server::{DecisionCache, Sessions};
+use pride_rt::component::Boot;
+use pride_rt::msg::{self, Outgoing};
+use pride_rt::server::{self, Reply, Server};
+use pride_rt::{println, supervisor};
+use pride_supervisor_api::security as sec;
+use pride_supervisor_api::store::{self as proto, valid_key, KEY_MAX, VALUE_MAX};
+use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, NOT_FOUND, OK, QUOTA_EXHAUSTED, TOO_LARGE};
+use security_srv::{Decision, Operation};
+
+pride_rt::component_entry!(main);
+
+/// Bytes each client's session may use for its objects.
+pub const SESSION_DONATION: u64 = proto::SESSION_DONATION;
+
+struct StoreServer {
+    security: Cap<Endpoint>,
+    cache: DecisionCache,
+    sessions: Sessions,
+    store: Store,
+}
+
+impl StoreServer {
+    /// Asks the cache, then the security server.
+    fn allowed(&mut self, subject: u32, object: &str, op: Operation) -> bool {
+        if let Some(d) = self.cache.get(subject, object, op) {
+            return d == Decision::Allow;
+        }
+        let mut m = Outgoing::new();
+        m.word(subject as u64)
+            .word(op as u64)
+            .word(object.len() as u64)
+            .bytes(object.as_bytes());
+        let r = m.call(self.security, sec::DECIDE);
+        if r.info.label() != OK {
+            return false;
+        }
+        let (allow, epoch, cacheable) = (r.mrs[0] == 1, r.mrs[1], r.mrs[2] == 1);
+        let d = if allow { Decision::Allow } else { Decision::Deny };
+        // A newer epoch than the cache's means the policy changed: the
+        // insert (or advance) empties the cache first.
+        if cacheable {
+            self.cache.insert(subject, object, op, d, epoch);
+        } else {
+            self.cache.advance(epoch);
+        }
+        allow
+    }
+
+    fn session(&mut self, badge: u64, subject: u32) {
+        if self.sessions.get(badge).is_none() {
+            self.sessions.open(badge, subject, SESSION_DONATION);
+        }
+    }
+}
+
+fn object_name(key: &str) -> String {
+    let mut o = String::with_capacity(6 + key.len());
+    o.push_str("store:");
+    o.push_str(key);
+    o
+}
+
+impl Server for StoreServer {
+    fn handle(&mut self, client: ClientBadge, label: u64, m: &Received) -> Reply {
+        let badge = client.to_badge();
+        let subject = client.client as u32;
+        // Read everything from the message before any other system call.
+        let mut kbuf = [0u8; KEY_MAX];
+        let mut vbuf = [0u8; VALUE_MAX];
+        let (key, value): (Option<&[u8]>, Option<&[u8]>) = match label {
+            proto::PUT => {
+                let (Some(kl), Some(vl)) = (msg::word(m, 0), msg::word(m, 1)) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                if kl as usize > KEY_MAX || vl as usize > VALUE_MAX {
+                    return Reply::error(TOO_LARGE);
+                }
+                let mut joined = [0u8; KEY_MAX + VALUE_MAX];
+                let Some(both) = msg::bytes(m, 2, (kl + vl) as usize, &mut joined) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                kbuf[..kl as usize].copy_from_slice(&both[..kl as usize]);
+                vbuf[..vl as usize].copy_from_slice(&both[kl as usize..]);
+                (Some(&kbuf[..kl as usize]), Some(&vbuf[..vl as usize]))
+            }
+            proto::GET | proto::DELETE => {
+                let Some(kl) = msg::word(m, 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                if kl as usize > KEY_MAX {
+                    return Reply::error(TOO_LARGE);
+                }
+                match msg::bytes(m, 1, kl as usize, &mut kbuf) {
+                    Some(k) => (Some(k), None),
+                    None => return Reply::error(BAD_REQUEST),
+                }
+            }
+            proto::LIST | proto::STATS => (None, None),
+            proto::CLOSE_SESSION => {
+                // Only the supervisor (client id 0) ends other clients' sessions.
+                let Some(id) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let mut dropped = 0;
+                for b in self.sessions.close_subject(id as u32) {
+                    dropped += self.store.drop_session(b);
+                }
+                return Reply::ok(&[dropped as u64]);
+            }
+            _ => return Reply::error(BAD_REQUEST),
+        };
+        let key = match key {
+            Some(k) if !valid_key(k) => return Reply::error(BAD_REQUEST),
+            Some(k) => Some(core::str::from_utf8(k).unwrap_or("")),
+            None => None,
+        };
+        self.session(badge, subject);
+        match (label, key) {
+            (proto::STATS, _) => {
+                let (hits, misses, flushes, _) = self.cache.stats();
+                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
+            }
+            (proto::LIST, _) => {
+                if !self.allowed(subject, "service:store", Operation::List) {
+                    return Reply::error(DENIED);
+                }
+                let mut text = String::new();
+                let mut count = 0u64;
+                for k in self.store.keys() {
+                    if text.len() + k.len() + 1 > (msg::MAX_WORDS - 3) * 8 {
+                        break;
+                    }
+                    text.push_str(k);
+                    text.push('\n');
+                    count += 1;
+                }
+                let mut out = Outgoing::new();
+                out.word(count).word(text.len() as u64).bytes(text.as_bytes());
+                let (info, mrs) = out.finish(OK);
+                Reply::long(OK, mrs, info.length())
+            }
+            (proto::PUT, Some(key)) => {
+                let op = if self.store.contains(key) {
+                    Operation::Write
+                } else {
+                    Operation::Create
+                };
+                if !self.allowed(subject, &object_name(key), op) {
+                    return Reply::error(DENIED);
+                }
+                match self.store.put(&mut self.sessions, badge, key, value.unwrap_or(&[])) {
+                    Ok(_) => Reply::ok(&[]),
+                    Err(StoreError::Quota(_)) => Reply::error(QUOTA_EXHAUSTED),
+                    Err(StoreError::NotFound) => Reply::error(NOT_FOUND),
+                }
+            }
+            (proto::GET, Some(key)) => {
+                if !self.allowed(subject, &object_name(key), Operation::Read) {
+                    return Reply::error(DENIED);
+                }
+                match self.store.get(key) {
+                    Ok(v) => {
+                        let mut out = Outgoing::new();
+                        out.word(v.len() as u64).bytes(v);
+                        let (info, mrs) = out.finish(OK);
+                        Reply::long(OK, mrs, info.length())
+                    }
+                    Err(_) => Reply::error(NOT_FOUND),
+                }
+            }
+            (proto::DELETE, Some(key)) => {
+                if !self.allowed(subject, &object_name(key), Operation::Delete) {
+                    return Reply::error(DENIED);
+                }
+                match self.store.delete(&mut self.sessions, key) {
+                    Ok(()) => Reply::ok(&[]),
+                    Err(_) => Reply::error(NOT_FOUND),
+                }
+            }
+            _ => Reply::error(BAD_REQUEST),
+        }
+    }
+
+    fn on_signal(&mut self, bits: u64) {
+        if bits & FLUSH_SIGNAL != 0 {
+            self.cache.clear();
+            let r = Outgoing::new().word(u64::MAX).call(self.security, sec::ACK);
+            if r.info.label() == OK {
+                self.cache.advance(r.mrs[0]);
+            }
+        }
+    }
+
+    fn save(&self, _buf: &mut [u8]) -> usize {
+        // No state survives an update yet: objects are lost (persistence
+        // comes with the file server).
+        0
+    }
+}
+
+fn main(boot: Boot) -> ! {
+    let security = supervisor::connection(0);
+    let r = security.call(kernel_iface::MessageInfo::new(sec::REGISTER, 0, 0, 0), [0; 4]);
+    if r.info.label() != OK {
+        supervisor::start_failed("cannot reach the security server");
+    }
+    let mut s = StoreServer {
+        security,
+        cache: DecisionCache::new(),
+        sessions: Sessions::new(),
+        store: Store::new(),
+    };
+    s.cache.advance(r.mrs[0]);
+    println!("store ready (policy epoch {})", r.mrs[0]);
+    supervisor::ready();
+    server::serve(&mut s, boot.generation)
+}

@@ -1,0 +1,45 @@
+//! The `store` service's protocol: a named-object store.
+//!
+//! | label | request words | reply |
+//! | --- | --- | --- |
+//! | 1 `PUT` | w0 key length, w1 value length, key then value bytes from w2 | `OK` |
+//! | 2 `GET` | w0 key length, key bytes from w1 | `OK`: w0 value length, bytes from w1 |
+//! | 3 `LIST` | | `OK`: w0 count, w1 text length, names (one per line) from w2 |
+//! | 4 `DELETE` | w0 key length, key bytes from w1 | `OK` |
+//! | 5 `STATS` | | `OK`: w0 cache hits, w1 misses, w2 flushes, w3 cache epoch |
+//! | 6 `CLOSE_SESSION` | w0 client id (supervisor only) | `OK`: w0 objects dropped |
+//!
+//! Errors: `DENIED` (the policy said no), `NOT_FOUND`, `TOO_LARGE`,
+//! `QUOTA_EXHAUSTED` (the session's share is used up), `BAD_REQUEST`
+//! (malformed: lengths that do not fit the message, a key with characters
+//! outside `[A-Za-z0-9/_.-]`).
+//!
+//! Each key `K` is the object `store:K` for the security server; `PUT`
+//! is `create` for a new key and `write` for an existing one, `GET` is
+//! `read`, `DELETE` is `delete`, `LIST` is `list` on `service:store`.
+
+pub const PUT: u64 = 1;
+pub const GET: u64 = 2;
+pub const LIST: u64 = 3;
+pub const DELETE: u64 = 4;
+pub const STATS: u64 = 5;
+/// From the supervisor only (client id 0): w0 = client id whose sessions end.
+pub const CLOSE_SESSION: u64 = 6;
+
+/// Bytes of object data each client's session may hold (the memory it
+/// donates to the store when it connects).
+pub const SESSION_DONATION: u64 = 16 * 1024;
+
+/// Longest key.
+pub const KEY_MAX: usize = 48;
+/// Longest value.
+pub const VALUE_MAX: usize = 512;
+
+/// True if `key` is 1..=KEY_MAX of `[A-Za-z0-9/_.-]`.
+pub fn valid_key(key: &[u8]) -> bool {
+    !key.is_empty()
+        && key.len() <= KEY_MAX
+        && key
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
+}
