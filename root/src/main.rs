@@ -25,6 +25,7 @@ mod loader;
 mod mediation;
 mod objects;
 mod scenario;
+mod scenario_security;
 mod serial;
 mod shell;
 mod supervisor;

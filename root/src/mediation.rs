@@ -74,6 +74,9 @@ impl Supervisor {
         if id == SHELL_SUBJECT {
             return "sys/shell".to_string();
         }
+        if let Some(l) = self.extra_labels.get(&id) {
+            return l.clone();
+        }
         let name = self.table.by_id(id).map(|r| r.name.as_str()).unwrap_or("unknown");
         security_srv::label::child(security_srv::label::ROOT, name).unwrap_or_else(|_| "sys/invalid".to_string())
     }
@@ -91,7 +94,7 @@ impl Supervisor {
 
     /// A connection of the supervisor itself to `service` (client id 0),
     /// made or refreshed for the service's current generation.
-    fn supervisor_conn(&mut self, service: &str, client: u16) -> Option<Cap<kind::Endpoint>> {
+    pub(crate) fn supervisor_conn(&mut self, service: &str, client: u16) -> Option<Cap<kind::Endpoint>> {
         let gen = self.service_generation(service)?;
         if let Some((_, ep, _)) = self
             .shell_conns
@@ -165,6 +168,18 @@ impl Supervisor {
     /// Admits `client` to `service`: asks the policy, makes the donation,
     /// records the session. Returns the endpoint and the badge to mint.
     pub(crate) fn admit(&mut self, client: u32, service: &str) -> Option<(Cap<kind::Endpoint>, u64)> {
+        let cc = self.container_of(client);
+        self.admit_from(client, cc, service)
+    }
+
+    /// As [`admit`](Self::admit), with the client's container given (a
+    /// starting instance is not yet in the instance table).
+    pub(crate) fn admit_from(
+        &mut self,
+        client: u32,
+        client_container: Option<resource_mgr::ContainerId>,
+        service: &str,
+    ) -> Option<(Cap<kind::Endpoint>, u64)> {
         let ep = self.service_endpoint(service)?;
         let gen = self.service_generation(service)?;
         if !self
@@ -181,7 +196,7 @@ impl Supervisor {
         if self.is_object_server(service) {
             donation = store_proto::SESSION_DONATION;
             let server = self.services.iter().find(|s| s.name == service).and_then(|s| s.server);
-            let (Some(cc), Some(sc)) = (self.container_of(client), server.and_then(|s| self.container_of(s))) else {
+            let (Some(cc), Some(sc)) = (client_container, server.and_then(|s| self.container_of(s))) else {
                 return None;
             };
             let d = self.rm.begin_donation(cc, sc, donation).ok()?;

@@ -26,7 +26,7 @@ pub const EXIT_PASS: u8 = 0x10;
 /// `isa-debug-exit` value when a case failed (QEMU status 35).
 pub const EXIT_FAIL: u8 = 0x11;
 
-type CaseResult = Result<(), String>;
+pub type CaseResult = Result<(), String>;
 
 struct Tally {
     passed: u32,
@@ -55,6 +55,7 @@ pub fn run(sup: &mut Supervisor, bi: &BootInfo, name: &str) -> ! {
     match name {
         "foundation" => foundation(sup, bi, &mut t),
         "components" => components(sup, &mut t),
+        "security" => crate::scenario_security::run(sup, &mut |sup, name, r| t.case(sup, name, r)),
         other => {
             let _ = writeln!(sup.out, "scenario: unknown scenario '{other}'");
             t.failed += 1;
@@ -163,7 +164,7 @@ fn check_cap_transfer(sup: &mut Supervisor) -> CaseResult {
 }
 
 /// Waits for the next failure of component `id`; returns its instance.
-fn wait_failure(sup: &mut Supervisor, id: u32) -> u64 {
+pub fn wait_failure(sup: &mut Supervisor, id: u32) -> u64 {
     loop {
         match sup.pump() {
             Event::Failed(n) if sup.instances.iter().any(|i| i.number == n && i.component == id) => return n,
@@ -239,7 +240,7 @@ fn free_resources(sup: &Supervisor) -> (u64, u64, u64) {
 }
 
 /// Waits until component `id` has said READY (or failed).
-fn wait_ready(sup: &mut Supervisor, id: u32) -> CaseResult {
+pub fn wait_ready(sup: &mut Supervisor, id: u32) -> CaseResult {
     loop {
         match sup.table.by_id(id).map(|r| r.state) {
             Some(State::Running) => return Ok(()),

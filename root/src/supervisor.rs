@@ -186,6 +186,9 @@ pub struct Supervisor {
     pub rm: resource_mgr::Resources,
     /// Container of each instance (by instance number).
     pub containers: alloc::collections::BTreeMap<u64, resource_mgr::ContainerId>,
+    /// Labels of subjects that are not components (test subjects the
+    /// scenarios speak for).
+    pub extra_labels: alloc::collections::BTreeMap<u32, String>,
     /// The shell's resource container (it donates to the servers it uses).
     pub shell_container: Option<resource_mgr::ContainerId>,
     /// The shell's own connections: (service, endpoint copy, generation).
@@ -207,6 +210,7 @@ impl Supervisor {
         let shell_container = rm.create("shell", SHELL_QUOTA, 64).ok();
         Supervisor {
             shell_container,
+            extra_labels: alloc::collections::BTreeMap::new(),
             notification,
             settled: false,
             conns: conn_mgr::Connections::new(),
@@ -340,9 +344,14 @@ impl Supervisor {
             }
             None => None,
         };
+        // The resource container first: connections to object servers are
+        // paid for from it.
+        let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
+        let chunks = (manifest.quota_kib as u64 * 1024).div_ceil(CHUNK_BYTES);
+        let cid = self.rm.create(&name, chunks * CHUNK_BYTES, 1 << abi::CNODE_BITS).ok();
         let mut connections = Vec::new();
         for (i, want) in manifest.wants.iter().enumerate().take(MAX_WANTS) {
-            if let Some((ep, badge)) = self.admit(id, want) {
+            if let Some((ep, badge)) = self.admit_from(id, cid, want) {
                 connections.push((i as u64, ep, badge));
             }
         }
@@ -369,14 +378,21 @@ impl Supervisor {
             supervisor_ep: self.endpoint,
             connections: &connections,
             extra_caps: &extra,
-            chunks: (manifest.quota_kib as u64 * 1024).div_ceil(CHUNK_BYTES),
+            chunks,
         };
-        let loaded = loader::load(&mut self.objs, &spec)?;
-        let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
-        if let Ok(cid) = self
-            .rm
-            .create(&name, loaded.container.quota_bytes(), 1 << abi::CNODE_BITS)
-        {
+        let loaded = match loader::load(&mut self.objs, &spec) {
+            Ok(l) => l,
+            Err(e) => {
+                // Undo the bookkeeping: sessions and donations of a
+                // component that never ran.
+                if let Some(cid) = cid {
+                    let _ = self.rm.destroy(cid);
+                }
+                let _ = self.conns.close_client(id);
+                return Err(e.into());
+            }
+        };
+        if let Some(cid) = cid {
             self.containers.insert(number, cid);
         }
         self.instances.push(Instance {

@@ -41,6 +41,8 @@ const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
 
 const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
+const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
+
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nbench\n";
 
@@ -178,6 +180,42 @@ fn components() -> Expectation {
     }
 }
 
+fn security() -> Expectation {
+    Expectation {
+        cases: vec![
+            "shell-sets-up-objects",
+            "no-rule-connect-denied",
+            "rule-allows-connect-and-read",
+            "no-rule-read-denied",
+            "cached-decision",
+            "swap-allows",
+            "swap-back-denies-no-stale-cache",
+            "swap-acknowledged-by-every-server",
+            "lattice-no-read-up",
+            "lattice-no-write-down",
+            "lattice-allowed-directions",
+            "forged-capability-refused",
+            "chinese-wall",
+            "ratelimit",
+            "swap-to-open",
+            "greedy-client-contained",
+            "exit-returns-donation",
+            "malformed-requests-refused",
+            "server-restart-reconnect",
+            "decision-log",
+        ],
+        checks: vec![
+            Check::contains("store-hog is refused, not crashed", "[store-hog] session full after"),
+            Check::contains(
+                "forger reports",
+                "[forger] empty slot refused: true, re-badge refused: true",
+            ),
+            Check::contains("swaps are reported", "policy: 'lattice' in force"),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
 /// The shell as a person uses it, typed line by line.
 fn shell() -> Expectation {
     Expectation {
@@ -299,6 +337,15 @@ pub fn all() -> Vec<Scenario> {
             debug_kernel: false,
             input: "",
             expect: components,
+            timeout_secs: 240,
+        },
+        Scenario {
+            name: "security",
+            launcher: Launcher::Qemu,
+            boot_cfg: SECURITY_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: security,
             timeout_secs: 240,
         },
         Scenario {

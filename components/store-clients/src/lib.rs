@@ -1,0 +1,33 @@
+//! # store-clients: small clients of the `store` service, for tests
+//!
+//! | image | does | exit code |
+//! | --- | --- | --- |
+//! | `store-probe` | reads `public/readme` on its connection; if it has none, asks the supervisor to connect | `(read label << 8) \| connect label` (0 = allowed and read) |
+//! | `forger` | calls a slot it was given nothing in; tries to re-badge its connection as the shell's; reads `secret/plan` through a plain copy of its connection | bit 0: the empty slot was refused, bit 1: re-badging was refused, bit 2: the read was denied (7 = nothing forged) |
+//! | `store-hog` | writes 400-byte objects until its session is full | number of objects written |
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::Cap;
+use pride_rt::msg::Outgoing;
+use pride_supervisor_api::store as proto;
+
+/// `GET key`: the reply label.
+pub fn get(conn: Cap<Endpoint>, key: &str) -> u64 {
+    let mut m = Outgoing::new();
+    m.word(key.len() as u64).bytes(key.as_bytes());
+    m.call(conn, proto::GET).info.label()
+}
+
+/// `PUT key value`: the reply label.
+pub fn put(conn: Cap<Endpoint>, key: &str, value: &[u8]) -> u64 {
+    let mut m = Outgoing::new();
+    m.word(key.len() as u64).word(value.len() as u64);
+    let mut joined = [0u8; proto::KEY_MAX + proto::VALUE_MAX];
+    joined[..key.len()].copy_from_slice(key.as_bytes());
+    joined[key.len()..key.len() + value.len()].copy_from_slice(value);
+    m.bytes(&joined[..key.len() + value.len()]);
+    m.call(conn, proto::PUT).info.label()
+}
