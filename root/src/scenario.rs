@@ -632,6 +632,10 @@ pub fn bench(sup: &mut Supervisor, entry_tsc: u64, banner_tsc: u64) -> ! {
     let _ = writeln!(sup.out, "bench: first_ping_reply_tsc={first_reply_tsc}");
     let _ = writeln!(sup.out, "bench: ping_round_trip_ticks={per_call} rounds={ROUNDS}");
 
+    if let Err(e) = mediation_costs(sup) {
+        let _ = writeln!(sup.out, "bench: mediation failed: {e}");
+        crate::exit_qemu(EXIT_FAIL)
+    }
     match lifecycle_latencies(sup) {
         Ok(()) => crate::exit_qemu(EXIT_PASS),
         Err(e) => {
@@ -639,6 +643,76 @@ pub fn bench(sup: &mut Supervisor, entry_tsc: u64, banner_tsc: u64) -> ! {
             crate::exit_qemu(EXIT_FAIL)
         }
     }
+}
+
+/// Store requests with and without mediation, and a policy swap with eight
+/// object servers acknowledging.
+fn mediation_costs(sup: &mut Supervisor) -> CaseResult {
+    use pride_supervisor_api::store as proto;
+    const N: u64 = 1000;
+    sup.quiet = true;
+    let shell = sup.shell_conn("store").map_err(|e| format!("{e}"))?;
+    if sup.store_request(shell, proto::PUT, "public/readme", "hello").0 != api::OK {
+        return fail("cannot write the benchmark object");
+    }
+    // A request the store answers without consulting anyone.
+    let stats = MessageInfo::new(proto::STATS, 0, 0, 0);
+    let t = pride_rt::tsc();
+    for _ in 0..N {
+        let _ = shell.call(stats, [0; 4]);
+    }
+    let plain = (pride_rt::tsc() - t) / N;
+    // GET with a cached decision (the first one fills the cache).
+    let get = |key: &str| {
+        let mut m = pride_rt::msg::Outgoing::new();
+        m.word(key.len() as u64).bytes(key.as_bytes());
+        m.call(shell, proto::GET).info.label()
+    };
+    if get("public/readme") != api::OK {
+        return fail("benchmark read refused");
+    }
+    let t = pride_rt::tsc();
+    for _ in 0..N {
+        let _ = get("public/readme");
+    }
+    let cached = (pride_rt::tsc() - t) / N;
+    // GET of a different object each time: every decision is a cache miss
+    // that consults the security server (the objects do not exist: the
+    // store answers NOT_FOUND after the decision).
+    let keys: alloc::vec::Vec<String> = (0..200).map(|i| format!("miss/{i}")).collect();
+    let t = pride_rt::tsc();
+    for k in &keys {
+        let _ = get(k);
+    }
+    let miss = (pride_rt::tsc() - t) / keys.len() as u64;
+    let _ = writeln!(sup.out, "bench: store_plain_ticks={plain} rounds={N}");
+    let _ = writeln!(sup.out, "bench: store_get_cached_ticks={cached} rounds={N}");
+    let _ = writeln!(sup.out, "bench: store_get_miss_ticks={miss} rounds={}", keys.len());
+    // Eight object servers, then swaps.
+    for i in 2..=8 {
+        let name = format!("store{i}");
+        let id = sup.launch("store", Some(&name)).map_err(|e| format!("{e}"))?;
+        wait_ready(sup, id)?;
+    }
+    let mut total = 0;
+    let mut servers = 0;
+    const SWAPS: u64 = 6;
+    for i in 0..SWAPS {
+        let module = if i % 2 == 0 { "allowlist" } else { "open" };
+        let r = sup.policy_swap(module).map_err(|e| format!("{e}"))?;
+        total += r.ticks;
+        servers = r.servers_flushed;
+    }
+    let _ = writeln!(
+        sup.out,
+        "bench: policy_swap_ticks={} servers={servers} rounds={SWAPS}",
+        total / SWAPS
+    );
+    for i in 2..=8 {
+        let _ = sup.stop(&format!("store{i}"));
+    }
+    sup.quiet = false;
+    Ok(())
 }
 
 /// Mean ticks of launch (until READY), stop, restart (until READY) and

@@ -296,6 +296,10 @@ fn bench() -> Result<ExitCode> {
     let restart = value("restart_ticks")?;
     let stop = value("stop_ticks")?;
     let update = value("update_ticks")?;
+    let plain = value("store_plain_ticks")?;
+    let cached = value("store_get_cached_ticks")?;
+    let miss = value("store_get_miss_ticks")?;
+    let swap = value("policy_swap_ticks")?;
     /// Raw seL4 fastpath Call+ReplyRecv between two address spaces, same QEMU
     /// and kernel configuration (shared notes, sel4-5.0-x86_64.md).
     const RAW_SEL4_ROUND_TRIP: u64 = 379;
@@ -309,12 +313,22 @@ fn bench() -> Result<ExitCode> {
          | launch `hello` until it says READY (mean of 20) | {launch} | {:.0} x ping round trip |\n\
          | restart `hello` until READY (mean of 20) | {restart} | {:.0} x ping round trip |\n\
          | stop `hello`, all memory reclaimed (mean of 20) | {stop} | {:.0} x ping round trip |\n\
-         | update `counter` to `counter-v2`, state handed over, until the new version is READY (mean of 20) | {update} | {:.0} x ping round trip |\n",
+         | update `counter` to `counter-v2`, state handed over, until the new version is READY (mean of 20) | {update} | {:.0} x ping round trip |\n\
+         | store request without a decision (`STATS`; mean of 1000) | {plain} | {:.2} x ping round trip |\n\
+         | store `GET` with a cached decision (mean of 1000) | {cached} | {:.2} x ping round trip; {:.2} x the undecided request |\n\
+         | store `GET` with a cache miss that consults the security server (mean of 200) | {miss} | {:.2} x ping round trip; {:.2} x the undecided request |\n\
+         | policy swap with 8 object servers flushing and acknowledging (mean of 6) | {swap} | {:.3} ms of guest time at 1 tick/ns |\n",
         round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64,
         launch as f64 / round_trip as f64,
         restart as f64 / round_trip as f64,
         stop as f64 / round_trip as f64,
         update as f64 / round_trip as f64,
+        plain as f64 / round_trip as f64,
+        cached as f64 / round_trip as f64,
+        cached as f64 / plain.max(1) as f64,
+        miss as f64 / round_trip as f64,
+        miss as f64 / plain.max(1) as f64,
+        swap as f64 / 1e6,
     );
     print!("{table}");
     let dir = ws.join("target/bench");

@@ -44,7 +44,7 @@ const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
 
 /// The boot script of the benchmark image.
-pub const BENCH_BOOT_CFG: &str = "launch ping\nbench\n";
+pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
 
 fn boot_summary_check() -> Check {
     Check::new("boot summary reports untyped memory and free slots", |lines| {
