@@ -489,8 +489,19 @@ impl Supervisor {
         }
     }
 
-    /// Stops component `name`.
-    pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
+    /// Component `id` has no instance any more and will not get one by
+    /// itself: record `state`, and take its services down.
+    fn retire(&mut self, id: u32, state: State) {
+        if let Some(r) = self.table.by_id_mut(id) {
+            r.state = state;
+        }
+        for s in self.served_by(id) {
+            self.service_down(&s);
+        }
+    }
+
+    /// The record of a running (or starting) component called `name`.
+    fn live_record(&self, name: &str) -> Result<&root_core::supervision::Record, SupError> {
         let r = self
             .table
             .by_name(name)
@@ -498,6 +509,12 @@ impl Supervisor {
         if !r.state.is_live() {
             return Err(SupError::NotRunning(name.to_string()));
         }
+        Ok(r)
+    }
+
+    /// Stops component `name`.
+    pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
+        let r = self.live_record(name)?;
         let id = r.id;
         let numbers: Vec<u64> = self
             .instances
@@ -509,12 +526,7 @@ impl Supervisor {
         for n in numbers {
             bytes += self.destroy_instance(n);
         }
-        if let Some(r) = self.table.by_id_mut(id) {
-            r.state = State::Stopped;
-        }
-        for s in self.served_by(id) {
-            self.service_down(&s);
-        }
+        self.retire(id, State::Stopped);
         self.event(format!("stop: '{name}' stopped, {} KiB reclaimed", bytes / 1024));
         Ok(())
     }
@@ -555,12 +567,7 @@ impl Supervisor {
                 Ok(())
             }
             Err(e) => {
-                if let Some(r) = self.table.by_id_mut(id) {
-                    r.state = State::Stopped;
-                }
-                for s in self.served_by(id) {
-                    self.service_down(&s);
-                }
+                self.retire(id, State::Stopped);
                 self.event(format!("restart: '{name}' could not be restarted: {e}"));
                 Err(e)
             }
@@ -589,24 +596,14 @@ impl Supervisor {
             }
             Decision::Hold { faults, window_ms } => {
                 self.destroy_instance(number);
-                if let Some(r) = self.table.by_id_mut(id) {
-                    r.state = State::Held;
-                }
-                for s in self.served_by(id) {
-                    self.service_down(&s);
-                }
+                self.retire(id, State::Held);
                 self.event(format!(
                     "supervisor: '{name}' held after {faults} failures within {window_ms} ms (use 'restart {name}')"
                 ));
             }
             Decision::Stop => {
                 self.destroy_instance(number);
-                if let Some(r) = self.table.by_id_mut(id) {
-                    r.state = State::Stopped;
-                }
-                for s in self.served_by(id) {
-                    self.service_down(&s);
-                }
+                self.retire(id, State::Stopped);
                 self.event(format!("supervisor: '{name}' stopped (restart policy: never)"));
             }
         }
@@ -620,12 +617,7 @@ impl Supervisor {
         let id = self.instances[idx].component;
         self.destroy_instance(number);
         let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
-        if let Some(r) = self.table.by_id_mut(id) {
-            r.state = State::Exited(code);
-        }
-        for s in self.served_by(id) {
-            self.service_down(&s);
-        }
+        self.retire(id, State::Exited(code));
         self.event(format!("supervisor: '{name}' exited with code {code}"));
     }
 
@@ -633,13 +625,7 @@ impl Supervisor {
     /// Requests that arrive meanwhile wait on the service endpoint; if the
     /// new image fails to start, the old instance carries on.
     pub fn update(&mut self, name: &str, image: &str) -> Result<(), SupError> {
-        let r = self
-            .table
-            .by_name(name)
-            .ok_or_else(|| SupError::NoSuchComponent(name.to_string()))?;
-        if !r.state.is_live() {
-            return Err(SupError::NotRunning(name.to_string()));
-        }
+        let r = self.live_record(name)?;
         let (id, old_offers, old_image) = (r.id, r.manifest.offers.clone(), r.image.clone());
         let service = old_offers
             .first()
