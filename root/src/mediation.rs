@@ -18,6 +18,7 @@
 //!   `security` component to image `policy-MODULE`; then every object
 //!   server is signalled `FLUSH_SIGNAL` and the swap completes when the
 //!   security server reports (`SETTLED_SIGNAL`) that all acknowledged.
+//!   Connections the new policy no longer allows are then withdrawn.
 //!
 //! The root task calls the security server and object servers
 //! synchronously; that is safe because neither ever makes a blocking call
@@ -199,7 +200,19 @@ impl Supervisor {
             let (Some(cc), Some(sc)) = (client_container, server.and_then(|s| self.container_of(s))) else {
                 return None;
             };
+            // Transactional: the bytes leave the client's quota now, and
+            // reach the server's only when the server acknowledges the
+            // session; otherwise they go back.
             let d = self.rm.begin_donation(cc, sc, donation).ok()?;
+            let badge = ClientBadge {
+                client: client as u16,
+                generation: gen as u16,
+            }
+            .to_badge();
+            if !self.open_session(service, badge, donation) {
+                let _ = self.rm.abort(d);
+                return None;
+            }
             self.rm.commit(d).ok()?;
         }
         let _ = self.conns.connect(client, service, conn_mgr::Decision::Allow, donation);
@@ -211,6 +224,30 @@ impl Supervisor {
             }
             .to_badge(),
         ))
+    }
+
+    /// Asks the server of `service` to open a session for `badge` with
+    /// `bytes` donated. Only a running server is asked (one still starting
+    /// may need the supervisor, which would then be blocked here).
+    fn open_session(&mut self, service: &str, badge: u64, bytes: u64) -> bool {
+        let running = self
+            .services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.server)
+            .and_then(|id| self.table.by_id(id))
+            .is_some_and(|r| r.state == State::Running);
+        if !running {
+            return false;
+        }
+        let Some(conn) = self.supervisor_conn(service, SUPERVISOR_CLIENT) else {
+            return false;
+        };
+        let r = Outgoing::new()
+            .word(badge)
+            .word(bytes)
+            .call(conn, store_proto::OPEN_SESSION);
+        r.info.label() == api::OK
     }
 
     /// The resource container of component `id`'s current instance.
@@ -268,6 +305,7 @@ impl Supervisor {
         loop {
             let r = conn.call(kernel_iface::MessageInfo::new(sec::STATUS, 0, 0, 0), [0; 4]);
             if r.info.label() == api::OK && r.mrs[1] == 1 {
+                self.withdraw_denied();
                 let report = SwapReport {
                     epoch: r.mrs[0],
                     servers_flushed: servers.len(),
@@ -286,6 +324,46 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// After a policy change: every connection the policy no longer allows
+    /// is withdrawn. The capability is deleted from the client's CSpace, so
+    /// its next call on it is refused by the kernel (`InvalidCapability`),
+    /// and the session is closed. Returns how many were withdrawn.
+    pub fn withdraw_denied(&mut self) -> usize {
+        let mut gone = Vec::new();
+        for inst in self.instances.iter().filter(|i| i.role == Role::Current) {
+            let Some(r) = self.table.by_id(inst.component) else {
+                continue;
+            };
+            for (i, want) in r.manifest.wants.iter().enumerate() {
+                if self
+                    .conns
+                    .sessions()
+                    .any(|s| s.client == inst.component && &s.service_name == want)
+                {
+                    gone.push((inst.component, inst.loaded.cnode, i as u64, want.clone()));
+                }
+            }
+        }
+        let mut withdrawn = 0;
+        for (client, cnode, index, service) in gone {
+            if self
+                .ask(client, &format!("service:{service}"), Operation::Connect)
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let _ = cnode.cnode_delete(
+                pride_rt::component::SLOT_WANTED_BASE + index,
+                pride_rt::component::CNODE_BITS,
+            );
+            let _ = self.conns.withdraw(|s| s.client == client && s.service_name == service);
+            let label = self.label_of(client);
+            self.event(format!("policy: {label}'s connection to '{service}' withdrawn"));
+            withdrawn += 1;
+        }
+        withdrawn
     }
 
     /// The text of a `SHOW` or `LOG` request to the security server.

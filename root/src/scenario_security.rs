@@ -39,6 +39,13 @@ fn subject(sup: &mut Supervisor, id: u32, label: &str) -> Result<Cap<kind::Endpo
         generation: gen as u16,
     }
     .to_badge();
+    // A session for the test subject (the supervisor acts as its container).
+    if let Some(conn) = sup.supervisor_conn("store", crate::mediation::SUPERVISOR_CLIENT) {
+        let _ = Outgoing::new()
+            .word(badge)
+            .word(proto::SESSION_DONATION)
+            .call(conn, proto::OPEN_SESSION);
+    }
     ROOT_CNODE
         .cnode_mint(slot, WORD_BITS as u64, root_slot(ep.cptr()), CapRights::ALL, badge)
         .map_err(|_| "mint failed")?;
@@ -96,6 +103,37 @@ fn run_client(sup: &mut Supervisor, image: &str, name: &str) -> Result<u64, Stri
                 sup.apply_failure(m);
                 return Err(format!("{name} failed"));
             }
+            other => sup.background(other),
+        }
+    }
+}
+
+/// Under `open`, `mallory` connects and reads; the swap to `allowlist`
+/// (no rule for mallory) withdraws the connection; mallory's next read is
+/// refused by the kernel: the capability is gone.
+fn withdrawn_connection(sup: &mut Supervisor) -> CaseResult {
+    let id = sup
+        .launch("store-waiter", Some("mallory"))
+        .map_err(|e| format!("{e}"))?;
+    let n = sup.current(id).map(|i| i.number).ok_or("no instance")?;
+    loop {
+        match sup.pump() {
+            Event::Output(m) if m == n => break,
+            Event::Exited(m, _) | Event::Failed(m) if m == n => return Err("waiter ended early".to_string()),
+            other => sup.background(other),
+        }
+    }
+    swap(sup, "allowlist")?;
+    let ntfn = sup.current(id).map(|i| i.loaded.notification).ok_or("waiter gone")?;
+    sup.signal_badged(ntfn, 4).map_err(|e| format!("{e}"))?;
+    loop {
+        match sup.pump() {
+            Event::Exited(m, code) if m == n => {
+                sup.finish(m, code);
+                // InvalidCapability: the kernel refused the withdrawn connection.
+                return expect("mallory's read after the withdrawal", code, 2);
+            }
+            Event::Failed(m) if m == n => return Err("waiter failed".to_string()),
             other => sup.background(other),
         }
     }
@@ -255,6 +293,11 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
     // Greedy client and donation.
     let r = swap(sup, "open");
     case(sup, "swap-to-open", r);
+
+    let r = withdrawn_connection(sup);
+    case(sup, "withdrawn-connection-refused", r);
+    let r = swap(sup, "open");
+    case(sup, "swap-to-open-again", r);
     let store_id = sup.table.by_name("store").map(|r| r.id);
     let donated_in = |sup: &Supervisor| {
         sup.rm

@@ -198,6 +198,8 @@ fn security() -> Expectation {
             "chinese-wall",
             "ratelimit",
             "swap-to-open",
+            "withdrawn-connection-refused",
+            "swap-to-open-again",
             "greedy-client-contained",
             "exit-returns-donation",
             "malformed-requests-refused",
@@ -211,6 +213,10 @@ fn security() -> Expectation {
                 "[forger] empty slot refused: true, re-badge refused: true",
             ),
             Check::contains("swaps are reported", "policy: 'lattice' in force"),
+            Check::contains(
+                "withdrawal is reported",
+                "policy: sys/mallory's connection to 'store' withdrawn",
+            ),
         ],
         exit_status: STATUS_PASS,
     }

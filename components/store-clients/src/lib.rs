@@ -5,6 +5,7 @@
 //! | `store-probe` | reads `public/readme` on its connection; if it has none, asks the supervisor to connect | `(read label << 8) \| connect label` (0 = allowed and read) |
 //! | `forger` | calls a slot it was given nothing in; tries to re-badge its connection as the shell's; reads `secret/plan` through a plain copy of its connection | bit 0: the empty slot was refused, bit 1: re-badging was refused, bit 2: the read was denied (7 = nothing forged) |
 //! | `store-hog` | writes 400-byte objects until its session is full | number of objects written |
+//! | `store-waiter` | reads, waits for a signal, reads again | the second read's label |
 
 #![no_std]
 #![forbid(unsafe_code)]

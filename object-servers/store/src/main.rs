@@ -4,8 +4,10 @@
 //! operation on `store:KEY` (or `service:store` for a listing) is decided
 //! by the security server, whose answers are kept in a decision cache
 //! (`object_server::DecisionCache`) until the policy changes. Each client's
-//! session (keyed by its badge) pays for the objects it writes out of the
-//! memory it donated; a full session is an error for that client alone.
+//! session (keyed by its badge, opened by the supervisor with
+//! `OPEN_SESSION` when it admits the client) pays for the objects it writes
+//! out of the memory the client donated; a full session is an error for
+//! that client alone.
 //!
 //! Signals: `FLUSH_SIGNAL` empties the cache and acknowledges to the
 //! security server, which answers with the new epoch.
@@ -32,9 +34,6 @@ use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, NOT_F
 use security_srv::{Decision, Operation};
 
 pride_rt::component_entry!(main);
-
-/// Bytes each client's session may use for its objects.
-pub const SESSION_DONATION: u64 = proto::SESSION_DONATION;
 
 struct StoreServer {
     security: Cap<Endpoint>,
@@ -68,12 +67,6 @@ impl StoreServer {
             self.cache.advance(epoch);
         }
         allow
-    }
-
-    fn session(&mut self, badge: u64, subject: u32) {
-        if self.sessions.get(badge).is_none() {
-            self.sessions.open(badge, subject, SESSION_DONATION);
-        }
     }
 }
 
@@ -120,6 +113,16 @@ impl Server for StoreServer {
                 }
             }
             proto::LIST | proto::STATS => (None, None),
+            proto::OPEN_SESSION => {
+                let (Some(b), Some(bytes)) = (msg::word(m, 0), msg::word(m, 1)) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                self.sessions.open(b, c.client as u32, bytes);
+                return Reply::ok(&[]);
+            }
             proto::CLOSE_SESSION => {
                 // Only the supervisor (client id 0) ends other clients' sessions.
                 let Some(id) = msg::word(m, 0).filter(|_| client.client == 0) else {
@@ -138,7 +141,9 @@ impl Server for StoreServer {
             Some(k) => Some(core::str::from_utf8(k).unwrap_or("")),
             None => None,
         };
-        self.session(badge, subject);
+        if self.sessions.get(badge).is_none() && label != proto::STATS {
+            return Reply::error(DENIED);
+        }
         match (label, key) {
             (proto::STATS, _) => {
                 let (hits, misses, flushes, _) = self.cache.stats();

@@ -8,6 +8,10 @@
 //! | 4 `DELETE` | w0 key length, key bytes from w1 | `OK` |
 //! | 5 `STATS` | | `OK`: w0 cache hits, w1 misses, w2 flushes, w3 cache epoch |
 //! | 6 `CLOSE_SESSION` | w0 client id (supervisor only) | `OK`: w0 objects dropped |
+//! | 7 `OPEN_SESSION` | w0 client badge, w1 bytes donated (supervisor only) | `OK` acknowledges the donation |
+//!
+//! A request on a badge with no open session is `DENIED`: the client was
+//! never admitted (or its session was closed).
 //!
 //! Errors: `DENIED` (the policy said no), `NOT_FOUND`, `TOO_LARGE`,
 //! `QUOTA_EXHAUSTED` (the session's share is used up), `BAD_REQUEST`
@@ -25,6 +29,9 @@ pub const DELETE: u64 = 4;
 pub const STATS: u64 = 5;
 /// From the supervisor only (client id 0): w0 = client id whose sessions end.
 pub const CLOSE_SESSION: u64 = 6;
+/// From the supervisor only: w0 = client badge, w1 = bytes donated. The
+/// server's `OK` is the acknowledgement that commits the donation.
+pub const OPEN_SESSION: u64 = 7;
 
 /// Bytes of object data each client's session may hold (the memory it
 /// donates to the store when it connects).
