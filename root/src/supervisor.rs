@@ -512,20 +512,23 @@ impl Supervisor {
         Ok(r)
     }
 
-    /// Stops component `name`.
-    pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
-        let r = self.live_record(name)?;
-        let id = r.id;
+    /// Destroys every instance of component `id`; returns the bytes their
+    /// containers held.
+    fn destroy_instances_of(&mut self, id: u32) -> u64 {
         let numbers: Vec<u64> = self
             .instances
             .iter()
             .filter(|i| i.component == id)
             .map(|i| i.number)
             .collect();
-        let mut bytes = 0;
-        for n in numbers {
-            bytes += self.destroy_instance(n);
-        }
+        numbers.into_iter().map(|n| self.destroy_instance(n)).sum()
+    }
+
+    /// Stops component `name`.
+    pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
+        let r = self.live_record(name)?;
+        let id = r.id;
+        let bytes = self.destroy_instances_of(id);
         self.retire(id, State::Stopped);
         self.event(format!("stop: '{name}' stopped, {} KiB reclaimed", bytes / 1024));
         Ok(())
@@ -544,15 +547,7 @@ impl Supervisor {
 
     /// Destroys whatever runs of component `id` and starts a new generation.
     fn restart_component(&mut self, id: u32) -> Result<(), SupError> {
-        let numbers: Vec<u64> = self
-            .instances
-            .iter()
-            .filter(|i| i.component == id)
-            .map(|i| i.number)
-            .collect();
-        for n in numbers {
-            self.destroy_instance(n);
-        }
+        self.destroy_instances_of(id);
         let Some(r) = self.table.by_id_mut(id) else {
             return Err(SupError::Refused("unknown component"));
         };
