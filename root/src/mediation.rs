@@ -378,6 +378,45 @@ impl Supervisor {
         Ok(String::from_utf8_lossy(text).into_owned())
     }
 
+    /// The decision trace: the security server's log of decisions it made,
+    /// then each object server's newest decisions served from its cache,
+    /// with subject ids turned into labels.
+    pub fn decision_trace(&mut self) -> Result<String, SupError> {
+        let mut text = self.security_text(sec::LOG)?;
+        let servers: Vec<String> = self
+            .services
+            .iter()
+            .map(|s| s.name.clone())
+            .filter(|s| self.is_object_server(s))
+            .collect();
+        for service in servers {
+            let Some(conn) = self.supervisor_conn(&service, SUPERVISOR_CLIENT) else {
+                continue;
+            };
+            let r = conn.call(kernel_iface::MessageInfo::new(store_proto::TRACE, 0, 0, 0), [0; 4]);
+            let len = msg::word(&r, 0).unwrap_or(0) as usize;
+            let mut buf = alloc::vec![0u8; len];
+            let Some(t) = msg::bytes(&r, 1, len, &mut buf) else {
+                continue;
+            };
+            let _ = writeln!(text, "served from the cache of '{service}':");
+            for line in String::from_utf8_lossy(t).lines() {
+                // "epoch E subject N rest" -> "epoch E LABEL rest"
+                let mut w = line.splitn(5, ' ');
+                match (w.next(), w.next(), w.next(), w.next(), w.next()) {
+                    (Some("epoch"), Some(e), Some("subject"), Some(n), Some(rest)) => {
+                        let label = n.parse().map(|id| self.label_of(id)).unwrap_or_else(|_| n.to_string());
+                        let _ = writeln!(text, "epoch {e} {label} {rest}");
+                    }
+                    _ => {
+                        let _ = writeln!(text, "{line}");
+                    }
+                }
+            }
+        }
+        Ok(text)
+    }
+
     /// The shell's connection to `service`, admitted by the policy.
     pub fn shell_conn(&mut self, service: &str) -> Result<Cap<kind::Endpoint>, SupError> {
         let gen = self

@@ -10,6 +10,7 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use core::fmt::Write;
 
 use kernel_iface::abi::WORD_BITS;
 use kernel_iface::cap::{kind, CapRights};
@@ -379,13 +380,22 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
     })();
     case(sup, "server-restart-reconnect", r);
 
-    let r = sup.security_text(sec::LOG).map_err(|e| format!("{e}")).and_then(|log| {
-        if log.contains("sys/shell read store:public/readme allow decided") && log.contains("epoch") {
-            Ok(())
-        } else {
-            Err("the decision log lacks the shell's read".to_string())
+    let r = (|| -> CaseResult {
+        // A decided read, then the same read served from the cache: both
+        // must show in the trace, marked.
+        let shell = sup.shell_conn("store").map_err(|e| format!("{e}"))?;
+        expect("read", get(sup, shell, "public/readme"), api::OK)?;
+        expect("read again", get(sup, shell, "public/readme"), api::OK)?;
+        let log = sup.decision_trace().map_err(|e| format!("{e}"))?;
+        let _ = sup.out.write_str(&log);
+        if !log.contains("sys/shell read store:public/readme allow decided") {
+            return Err("the trace lacks the shell's decided read".to_string());
         }
-    });
+        if !log.contains("sys/shell read store:public/readme allow cached") {
+            return Err("the trace lacks the shell's cached read".to_string());
+        }
+        Ok(())
+    })();
     case(sup, "decision-log", r);
     sup.write_conns();
     sup.write_rc();

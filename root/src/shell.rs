@@ -210,16 +210,12 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
             sup.write_conns();
             Ok(())
         }
-        Command::PolicyShow | Command::PolicyLog => {
-            let req = if cmd == Command::PolicyShow {
-                sec::SHOW
-            } else {
-                sec::LOG
-            };
-            sup.security_text(req).map(|t| {
-                let _ = sup.out.write_str(&t);
-            })
-        }
+        Command::PolicyShow => sup.security_text(sec::SHOW).map(|t| {
+            let _ = sup.out.write_str(&t);
+        }),
+        Command::PolicyLog => sup.decision_trace().map(|t| {
+            let _ = sup.out.write_str(&t);
+        }),
         Command::PolicySwap { module } => sup.policy_swap(module).map(|r| {
             let _ = writeln!(
                 sup.out,

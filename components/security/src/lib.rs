@@ -149,11 +149,13 @@ impl Server for Security {
             proto::LOG => {
                 let mut t = String::new();
                 let _ = writeln!(t, "{} decisions in all; the newest:", self.core.log.total());
-                let entries: Vec<_> = self.core.log.iter().collect();
-                for e in entries.iter().rev().take(16).rev() {
-                    let _ = writeln!(
-                        t,
-                        "epoch {} {} {} {} {} {}",
+                // As many whole lines, newest last, as fit one reply.
+                let room = (msg::MAX_WORDS - 1) * 8 - t.len();
+                let mut lines: Vec<String> = Vec::new();
+                let mut used = 0;
+                for e in self.core.log.iter().collect::<Vec<_>>().into_iter().rev() {
+                    let line = alloc::format!(
+                        "epoch {} {} {} {} {} {}\n",
                         e.epoch,
                         e.subject,
                         e.op.name(),
@@ -161,6 +163,14 @@ impl Server for Security {
                         e.decision.name(),
                         if e.cached { "cached" } else { "decided" }
                     );
+                    if used + line.len() > room {
+                        break;
+                    }
+                    used += line.len();
+                    lines.push(line);
+                }
+                for l in lines.iter().rev() {
+                    t.push_str(l);
                 }
                 Self::text_reply(&t)
             }

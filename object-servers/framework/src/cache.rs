@@ -39,8 +39,22 @@ impl Equivalent<Key> for KeyRef<'_> {
 /// cache is an optimisation, never a source of truth).
 pub const CAPACITY: usize = 4096;
 
+/// One decision served from the cache, for the decision trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedDecision {
+    pub subject: u32,
+    pub object: String,
+    pub op: Operation,
+    pub decision: Decision,
+    pub epoch: u64,
+}
+
+/// Cache hits remembered for tracing.
+pub const TRACE_CAPACITY: usize = 32;
+
 /// Cached decisions of one epoch.
 pub struct DecisionCache {
+    trace: alloc::collections::VecDeque<CachedDecision>,
     epoch: u64,
     map: HashMap<Key, Decision>,
     hits: u64,
@@ -57,6 +71,7 @@ impl Default for DecisionCache {
 impl DecisionCache {
     pub fn new() -> DecisionCache {
         DecisionCache {
+            trace: alloc::collections::VecDeque::new(),
             epoch: 0,
             map: HashMap::new(),
             hits: 0,
@@ -74,7 +89,19 @@ impl DecisionCache {
     pub fn get(&mut self, subject: u32, object: &str, op: Operation) -> Option<Decision> {
         let d = self.map.get(&KeyRef { subject, op, object }).copied();
         match d {
-            Some(_) => self.hits += 1,
+            Some(decision) => {
+                self.hits += 1;
+                if self.trace.len() == TRACE_CAPACITY {
+                    self.trace.pop_front();
+                }
+                self.trace.push_back(CachedDecision {
+                    subject,
+                    object: object.into(),
+                    op,
+                    decision,
+                    epoch: self.epoch,
+                });
+            }
             None => self.misses += 1,
         }
         d
@@ -125,6 +152,11 @@ impl DecisionCache {
         self.map.retain(|k, _| k.subject != subject);
     }
 
+    /// The newest decisions served from the cache, oldest first.
+    pub fn trace(&self) -> impl Iterator<Item = &CachedDecision> {
+        self.trace.iter()
+    }
+
     /// (hits, misses, flushes, entries).
     pub fn stats(&self) -> (u64, u64, u64, usize) {
         (self.hits, self.misses, self.flushes, self.map.len())
@@ -148,6 +180,12 @@ mod tests {
         assert!(c.advance(4));
         assert_eq!(c.get(1, "store:x", Read), None);
         assert_eq!(c.stats(), (1, 4, 2, 0));
+        let t: alloc::vec::Vec<_> = c.trace().collect();
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (t[0].subject, t[0].object.as_str(), t[0].decision, t[0].epoch),
+            (1, "store:x", Allow, 3)
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Server for StoreServer {
                     None => return Reply::error(BAD_REQUEST),
                 }
             }
-            proto::LIST | proto::STATS => (None, None),
+            proto::LIST | proto::STATS | proto::TRACE => (None, None),
             proto::OPEN_SESSION => {
                 let (Some(b), Some(bytes)) = (msg::word(m, 0), msg::word(m, 1)) else {
                     return Reply::error(BAD_REQUEST);
@@ -141,10 +141,31 @@ impl Server for StoreServer {
             Some(k) => Some(core::str::from_utf8(k).unwrap_or("")),
             None => None,
         };
-        if self.sessions.get(badge).is_none() && label != proto::STATS {
+        if self.sessions.get(badge).is_none() && label != proto::STATS && label != proto::TRACE {
             return Reply::error(DENIED);
         }
         match (label, key) {
+            (proto::TRACE, _) => {
+                let mut text = String::new();
+                for d in self.cache.trace() {
+                    let line = alloc::format!(
+                        "epoch {} subject {} {} {} {} cached\n",
+                        d.epoch,
+                        d.subject,
+                        d.op.name(),
+                        d.object,
+                        d.decision.name()
+                    );
+                    if text.len() + line.len() > (msg::MAX_WORDS - 2) * 8 {
+                        break;
+                    }
+                    text.push_str(&line);
+                }
+                let mut out = Outgoing::new();
+                out.word(text.len() as u64).bytes(text.as_bytes());
+                let (info, mrs) = out.finish(OK);
+                Reply::long(OK, mrs, info.length())
+            }
             (proto::STATS, _) => {
                 let (hits, misses, flushes, _) = self.cache.stats();
                 Reply::ok(&[hits, misses, flushes, self.cache.epoch()])

@@ -9,6 +9,7 @@
 //! | 5 `STATS` | | `OK`: w0 cache hits, w1 misses, w2 flushes, w3 cache epoch |
 //! | 6 `CLOSE_SESSION` | w0 client id (supervisor only) | `OK`: w0 objects dropped |
 //! | 7 `OPEN_SESSION` | w0 client badge, w1 bytes donated (supervisor only) | `OK` acknowledges the donation |
+//! | 8 `TRACE` | | `OK`: w0 length, text from w1: the newest decisions served from the cache |
 //!
 //! A request on a badge with no open session is `DENIED`: the client was
 //! never admitted (or its session was closed).
@@ -32,6 +33,9 @@ pub const CLOSE_SESSION: u64 = 6;
 /// From the supervisor only: w0 = client badge, w1 = bytes donated. The
 /// server's `OK` is the acknowledgement that commits the donation.
 pub const OPEN_SESSION: u64 = 7;
+/// The newest decisions served from the store's cache: `OK`, w0 length,
+/// text from w1 (one `epoch E subject S op object decision cached` line each).
+pub const TRACE: u64 = 8;
 
 /// Bytes of object data each client's session may hold (the memory it
 /// donates to the store when it connects).
