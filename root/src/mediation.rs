@@ -157,9 +157,7 @@ impl Supervisor {
             .supervisor_conn("security", SUPERVISOR_CLIENT)
             .ok_or(SupError::Refused("no security connection"))?;
         let mut m = Outgoing::new();
-        m.word(subject as u64)
-            .word(op as u64)
-            .word(object.len() as u64)
+        m.word(sec::header(subject, op as u8, object.len()))
             .bytes(object.as_bytes());
         m.word(label.len() as u64).bytes(label.as_bytes());
         let r = m.call(conn, sec::DECIDE_LABELLED);

@@ -63,21 +63,21 @@ impl Security {
     }
 
     fn decide(&mut self, client: ClientBadge, msg: &Received, labelled: bool) -> Reply {
-        let (Some(subject), Some(op), Some(olen)) = (msg::word(msg, 0), msg::word(msg, 1), msg::word(msg, 2)) else {
+        let Some((subject, op, olen)) = msg::word(msg, 0).and_then(proto::parse_header) else {
             return Reply::error(BAD_REQUEST);
         };
-        let Some(op) = Operation::from_u64(op) else {
+        let subject = subject as u64;
+        let Some(op) = Operation::from_u64(op as u64) else {
             return Reply::error(BAD_REQUEST);
         };
-        let olen = olen as usize;
         let mut obuf = [0u8; OBJECT_MAX];
-        let Some(object) = msg::bytes(msg, 3, olen, &mut obuf).and_then(|b| core::str::from_utf8(b).ok()) else {
+        let Some(object) = msg::bytes(msg, 1, olen, &mut obuf).and_then(|b| core::str::from_utf8(b).ok()) else {
             return Reply::error(BAD_REQUEST);
         };
         let object = String::from(object);
         if labelled {
             // Only the supervisor (client id 0) may say who a subject is.
-            let lword = 3 + olen.div_ceil(8);
+            let lword = 1 + olen.div_ceil(8);
             let (true, Some(llen)) = (client.client == 0, msg::word(msg, lword)) else {
                 return Reply::error(BAD_REQUEST);
             };

@@ -39,14 +39,26 @@ impl Equivalent<Key> for KeyRef<'_> {
 /// cache is an optimisation, never a source of truth).
 pub const CAPACITY: usize = 4096;
 
-/// One decision served from the cache, for the decision trace.
+/// Longest object name kept in the trace (longer ones are cut).
+pub const TRACE_OBJECT_MAX: usize = 64;
+
+/// One decision served from the cache, for the decision trace. Fixed size:
+/// recording a hit must not allocate (it is on every cached request).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedDecision {
     pub subject: u32,
-    pub object: String,
+    object: [u8; TRACE_OBJECT_MAX],
+    object_len: u8,
     pub op: Operation,
     pub decision: Decision,
     pub epoch: u64,
+}
+
+impl CachedDecision {
+    /// The object's name (cut to [`TRACE_OBJECT_MAX`] bytes).
+    pub fn object(&self) -> &str {
+        core::str::from_utf8(&self.object[..self.object_len as usize]).unwrap_or("?")
+    }
 }
 
 /// Cache hits remembered for tracing.
@@ -94,9 +106,16 @@ impl DecisionCache {
                 if self.trace.len() == TRACE_CAPACITY {
                     self.trace.pop_front();
                 }
+                let mut name = [0u8; TRACE_OBJECT_MAX];
+                let mut n = object.len().min(TRACE_OBJECT_MAX);
+                while !object.is_char_boundary(n) {
+                    n -= 1;
+                }
+                name[..n].copy_from_slice(&object.as_bytes()[..n]);
                 self.trace.push_back(CachedDecision {
                     subject,
-                    object: object.into(),
+                    object: name,
+                    object_len: n as u8,
                     op,
                     decision,
                     epoch: self.epoch,
@@ -183,7 +202,7 @@ mod tests {
         let t: alloc::vec::Vec<_> = c.trace().collect();
         assert_eq!(t.len(), 1);
         assert_eq!(
-            (t[0].subject, t[0].object.as_str(), t[0].decision, t[0].epoch),
+            (t[0].subject, t[0].object(), t[0].decision, t[0].epoch),
             (1, "store:x", Allow, 3)
         );
     }

@@ -49,9 +49,7 @@ impl StoreServer {
             return d == Decision::Allow;
         }
         let mut m = Outgoing::new();
-        m.word(subject as u64)
-            .word(op as u64)
-            .word(object.len() as u64)
+        m.word(sec::header(subject, op as u8, object.len()))
             .bytes(object.as_bytes());
         let r = m.call(self.security, sec::DECIDE);
         if r.info.label() != OK {
@@ -70,11 +68,12 @@ impl StoreServer {
     }
 }
 
-fn object_name(key: &str) -> String {
-    let mut o = String::with_capacity(6 + key.len());
-    o.push_str("store:");
-    o.push_str(key);
-    o
+/// `store:KEY` in `buf`, without allocating (this is on every request).
+fn object_name<'a>(buf: &'a mut [u8; 6 + KEY_MAX], key: &str) -> &'a str {
+    buf[..6].copy_from_slice(b"store:");
+    buf[6..6 + key.len()].copy_from_slice(key.as_bytes());
+    // Both parts are ASCII (keys are checked by `valid_key`).
+    core::str::from_utf8(&buf[..6 + key.len()]).unwrap_or("store:")
 }
 
 impl Server for StoreServer {
@@ -144,6 +143,7 @@ impl Server for StoreServer {
         if self.sessions.get(badge).is_none() && label != proto::STATS && label != proto::TRACE {
             return Reply::error(DENIED);
         }
+        let mut nbuf = [0u8; 6 + KEY_MAX];
         match (label, key) {
             (proto::TRACE, _) => {
                 let mut text = String::new();
@@ -153,7 +153,7 @@ impl Server for StoreServer {
                         d.epoch,
                         d.subject,
                         d.op.name(),
-                        d.object,
+                        d.object(),
                         d.decision.name()
                     );
                     if text.len() + line.len() > (msg::MAX_WORDS - 2) * 8 {
@@ -195,7 +195,7 @@ impl Server for StoreServer {
                 } else {
                     Operation::Create
                 };
-                if !self.allowed(subject, &object_name(key), op) {
+                if !self.allowed(subject, object_name(&mut nbuf, key), op) {
                     return Reply::error(DENIED);
                 }
                 match self.store.put(&mut self.sessions, badge, key, value.unwrap_or(&[])) {
@@ -205,7 +205,7 @@ impl Server for StoreServer {
                 }
             }
             (proto::GET, Some(key)) => {
-                if !self.allowed(subject, &object_name(key), Operation::Read) {
+                if !self.allowed(subject, object_name(&mut nbuf, key), Operation::Read) {
                     return Reply::error(DENIED);
                 }
                 match self.store.get(key) {
@@ -219,7 +219,7 @@ impl Server for StoreServer {
                 }
             }
             (proto::DELETE, Some(key)) => {
-                if !self.allowed(subject, &object_name(key), Operation::Delete) {
+                if !self.allowed(subject, object_name(&mut nbuf, key), Operation::Delete) {
                     return Reply::error(DENIED);
                 }
                 match self.store.delete(&mut self.sessions, key) {
