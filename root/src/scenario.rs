@@ -163,6 +163,31 @@ fn check_cap_transfer(sup: &mut Supervisor) -> CaseResult {
     Ok(())
 }
 
+/// Handles events until instance `n` exits; returns its exit code.
+/// `on_output` sees every line an instance prints (by instance number) and
+/// may act on it. A failure of instance `n` is an error, never a wait for
+/// ever.
+pub fn wait_exit(
+    sup: &mut Supervisor,
+    n: u64,
+    mut on_output: impl FnMut(&mut Supervisor, u64) -> CaseResult,
+) -> Result<u64, String> {
+    loop {
+        match sup.pump() {
+            Event::Exited(m, code) if m == n => {
+                sup.finish(m, code);
+                return Ok(code);
+            }
+            Event::Failed(m) if m == n => {
+                sup.apply_failure(m);
+                return Err(format!("instance {n} failed before exiting"));
+            }
+            Event::Output(m) => on_output(sup, m)?,
+            other => sup.background(other),
+        }
+    }
+}
+
 /// Waits for the next failure of component `id`; returns its instance.
 pub fn wait_failure(sup: &mut Supervisor, id: u32) -> u64 {
     loop {
@@ -469,28 +494,19 @@ fn update_under_load(sup: &mut Supervisor) -> CaseResult {
     let client_instance = sup.current(client).map(|i| i.number).ok_or("no client instance")?;
     let mut outputs = 0;
     let mut updated = false;
-    let code = loop {
-        match sup.pump() {
-            Event::Output(n) if n == client_instance => {
-                outputs += 1;
-                // Update in the middle of the client's run.
-                if outputs == 2 && !updated {
-                    sup.update("counter", "counter-v2")
-                        .map_err(|e| format!("update failed: {e}"))?;
-                    updated = true;
-                }
+    let code = wait_exit(sup, client_instance, |sup, n| {
+        if n == client_instance {
+            outputs += 1;
+            // Update in the middle of the client's run.
+            if outputs == 2 && !updated {
+                sup.update("counter", "counter-v2")
+                    .map_err(|e| format!("update failed: {e}"))?;
+                updated = true;
             }
-            Event::Exited(n, code) if n == client_instance => {
-                sup.finish(n, code);
-                break code;
-            }
-            Event::Failed(n) if n == client_instance => {
-                sup.apply_failure(n);
-                return fail("the client failed");
-            }
-            other => sup.background(other),
         }
-    };
+        Ok(())
+    })
+    .map_err(|e| format!("the client failed: {e}"))?;
     if !updated {
         return fail("the client finished before the update");
     }
@@ -542,23 +558,18 @@ fn stalled_caller_released(sup: &mut Supervisor, stop: bool) -> CaseResult {
     let client = sup.launch("stall-client", Some(name)).map_err(|e| format!("{e}"))?;
     let n = sup.current(client).map(|i| i.number).ok_or("no client instance")?;
     let mut acted = false;
-    let code = loop {
-        match sup.pump() {
-            Event::Output(m) if !acted && sup.current(counter).is_some_and(|i| i.number == m) => {
-                acted = true;
-                if stop {
-                    sup.stop("counter").map_err(|e| format!("{e}"))?;
-                } else {
-                    sup.restart("counter").map_err(|e| format!("{e}"))?;
-                }
-            }
-            Event::Exited(m, code) if m == n => {
-                sup.finish(m, code);
-                break code;
-            }
-            other => sup.background(other),
+    let code = wait_exit(sup, n, |sup, m| {
+        if !acted && sup.current(counter).is_some_and(|i| i.number == m) {
+            acted = true;
+            let r = if stop {
+                sup.stop("counter")
+            } else {
+                sup.restart("counter")
+            };
+            r.map_err(|e| format!("{e}"))?;
         }
-    };
+        Ok(())
+    })?;
     let expected = if stop { api::SERVICE_DOWN } else { api::SERVER_RESTARTED };
     if code != expected {
         return Err(format!("the call ended with label {code:#x}, expected {expected:#x}"));
@@ -576,23 +587,14 @@ fn client_released(sup: &mut Supervisor) -> CaseResult {
         .map_err(|e| format!("{e}"))?;
     let n = sup.current(client).map(|i| i.number).ok_or("no client instance")?;
     let mut stopped = false;
-    let code = loop {
-        match sup.pump() {
-            Event::Output(m) if m == n && !stopped => {
-                sup.stop("counter").map_err(|e| format!("{e}"))?;
-                stopped = true;
-            }
-            Event::Exited(m, code) if m == n => {
-                sup.finish(m, code);
-                break code;
-            }
-            Event::Failed(m) if m == n => {
-                sup.apply_failure(m);
-                return fail("the client faulted instead of getting an error");
-            }
-            other => sup.background(other),
+    let code = wait_exit(sup, n, |sup, m| {
+        if m == n && !stopped {
+            sup.stop("counter").map_err(|e| format!("{e}"))?;
+            stopped = true;
         }
-    };
+        Ok(())
+    })
+    .map_err(|e| format!("the client faulted instead of getting an error: {e}"))?;
     if code != 3 {
         return Err(format!(
             "the client exited with {code}, expected 3 (gave up on SERVICE_DOWN)"

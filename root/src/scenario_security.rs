@@ -22,7 +22,7 @@ use pride_supervisor_api::{self as api, ClientBadge};
 use security_srv::Operation;
 
 use crate::objects::{root_slot, ROOT_CNODE};
-use crate::scenario::{wait_ready, CaseResult};
+use crate::scenario::{wait_exit, wait_ready, CaseResult};
 use crate::supervisor::{Event, Supervisor};
 
 type Report<'a> = &'a mut dyn FnMut(&mut Supervisor, &str, CaseResult);
@@ -94,19 +94,7 @@ fn swap(sup: &mut Supervisor, module: &str) -> CaseResult {
 fn run_client(sup: &mut Supervisor, image: &str, name: &str) -> Result<u64, String> {
     let id = sup.launch(image, Some(name)).map_err(|e| format!("{e}"))?;
     let n = sup.current(id).map(|i| i.number).ok_or("no instance")?;
-    loop {
-        match sup.pump() {
-            Event::Exited(m, code) if m == n => {
-                sup.finish(m, code);
-                return Ok(code);
-            }
-            Event::Failed(m) if m == n => {
-                sup.apply_failure(m);
-                return Err(format!("{name} failed"));
-            }
-            other => sup.background(other),
-        }
-    }
+    wait_exit(sup, n, |_, _| Ok(())).map_err(|e| format!("{name}: {e}"))
 }
 
 /// Under `open`, `mallory` connects and reads; the swap to `allowlist`
@@ -127,17 +115,9 @@ fn withdrawn_connection(sup: &mut Supervisor) -> CaseResult {
     swap(sup, "allowlist")?;
     let ntfn = sup.current(id).map(|i| i.loaded.notification).ok_or("waiter gone")?;
     sup.signal_badged(ntfn, 4).map_err(|e| format!("{e}"))?;
-    loop {
-        match sup.pump() {
-            Event::Exited(m, code) if m == n => {
-                sup.finish(m, code);
-                // InvalidCapability: the kernel refused the withdrawn connection.
-                return expect("mallory's read after the withdrawal", code, 2);
-            }
-            Event::Failed(m) if m == n => return Err("waiter failed".to_string()),
-            other => sup.background(other),
-        }
-    }
+    let code = wait_exit(sup, n, |_, _| Ok(())).map_err(|e| format!("waiter: {e}"))?;
+    // InvalidCapability: the kernel refused the withdrawn connection.
+    expect("mallory's read after the withdrawal", code, 2)
 }
 
 pub fn run(sup: &mut Supervisor, case: Report<'_>) {
