@@ -6,17 +6,17 @@
 //! connections, and the supervisor endpoint badged with the instance's
 //! badge. The layout is the contract in `pride_rt::component`.
 //!
-//! If any step fails, everything made so far is destroyed with the
-//! container: a failed launch leaks nothing.
+//! If any step fails, the container comes back to the caller with
+//! everything made so far, and destroying it leaks nothing.
 
-use kernel_iface::abi::{init_cap, object_type, size_bits};
+use kernel_iface::abi::{init_cap, object_type, size_bits, WORD_BITS};
 use kernel_iface::cap::{self, kind, CapRights, UserContext};
 use kernel_iface::Cap;
 use pride_rt::component as abi;
 use pride_supervisor_api::boot_page;
 use root_core::elf::{ElfError, LoadPlan, PAGE};
 
-use crate::objects::{root_slot, Container, ObjError, Objects, Source, ROOT_VSPACE};
+use crate::objects::{root_slot, Container, ObjError, Objects, Source, ROOT_CNODE, ROOT_VSPACE};
 
 /// Where the root task maps a frame briefly to fill it.
 pub const SCRATCH: u64 = 0x2000_0000;
@@ -70,7 +70,6 @@ pub struct LaunchSpec<'a> {
     pub connections: &'a [(u64, Cap<kind::Endpoint>, u64)],
     /// (slot, root-CNode capability, badge) to mint into other slots.
     pub extra_caps: &'a [(u64, u64, u64)],
-    pub chunks: u64,
 }
 
 /// A loaded, running instance.
@@ -99,10 +98,39 @@ pub fn fill_frame(objs: &mut Objects, frame: Cap<kind::Page>, offset: u64, bytes
     frame.x86_page_unmap().map_err(kernel("scratch unmap"))
 }
 
-/// Loads and starts an instance. On error nothing is left behind.
-pub fn load(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Loaded, LoadError> {
-    let plan = LoadPlan::from_elf(spec.image).map_err(LoadError::Image)?;
-    let mut container = objs.new_container(spec.chunks)?;
+/// Copies the contents of `frame` (which may be mapped elsewhere: a
+/// read-only copy of the capability is mapped) into `out`. For checks that
+/// memory holds what a component says it does.
+pub fn read_frame(objs: &mut Objects, frame: Cap<kind::Page>, out: &mut [u8; PAGE as usize]) -> Result<(), ObjError> {
+    let slot = objs.root.alloc_slot()?;
+    let copy = Cap::<kind::Page>::from_cptr(slot);
+    let result = ROOT_CNODE
+        .cnode_copy(slot, WORD_BITS as u64, root_slot(frame.cptr()), CapRights::READ)
+        .map_err(kernel("copy frame capability"))
+        .and_then(|()| objs.map_frame(Source::Root, ROOT_VSPACE, copy, SCRATCH, CapRights::READ))
+        .map(|()| {
+            // SAFETY: the frame's copy was just mapped (read-only) at
+            // SCRATCH, which nothing else uses, and `out` is one page long.
+            unsafe { core::ptr::copy_nonoverlapping(SCRATCH as *const u8, out.as_mut_ptr(), out.len()) };
+        });
+    let _ = copy.x86_page_unmap();
+    let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);
+    objs.root.free_slot(slot);
+    result
+}
+
+/// Loads and starts an instance in `container` (made by the caller, who
+/// may already have lent some of it to servers). On error the container
+/// comes back with the error, for the caller to end its loans and destroy.
+pub fn load(
+    objs: &mut Objects,
+    spec: &LaunchSpec<'_>,
+    mut container: Container,
+) -> Result<Loaded, (LoadError, Container)> {
+    let plan = match LoadPlan::from_elf(spec.image) {
+        Ok(p) => p,
+        Err(e) => return Err((LoadError::Image(e), container)),
+    };
     match build(objs, spec, &plan, &mut container) {
         Ok((tcb, notification, vspace, cnode, text)) => Ok(Loaded {
             tcb,
@@ -112,10 +140,7 @@ pub fn load(objs: &mut Objects, spec: &LaunchSpec<'_>) -> Result<Loaded, LoadErr
             container,
             text,
         }),
-        Err(e) => {
-            let _ = objs.destroy_container(container);
-            Err(e.into())
-        }
+        Err(e) => Err((e.into(), container)),
     }
 }
 

@@ -8,12 +8,18 @@
 //!   is unmediated and every connection is allowed; with one that is not
 //!   available (down, or being swapped), connections are refused: fail
 //!   closed. An admitted connection to an object server (a server that
-//!   itself wants `security`) comes with a donation of `SESSION_DONATION`
-//!   bytes from the client's container to the server's, committed in
-//!   `resource_mgr`; a client whose container cannot afford it is refused.
-//! - **Sessions end** when the client's instance is destroyed: the
-//!   supervisor tells each object server (`CLOSE_SESSION`), which drops the
-//!   session's objects, and the donation returns with the container.
+//!   itself wants `security`) comes with a donation: frames made from a
+//!   16 KiB untyped block of the client's own container, mapped into the
+//!   server's donation window (`pride_supervisor_api::donation`), where the
+//!   server keeps the session's objects. It is accounted in
+//!   `resource_mgr` and undone unless the server acknowledges the session;
+//!   a client whose container cannot afford it is refused.
+//! - **Sessions end** when the client's instance is destroyed, when its
+//!   connection is withdrawn, or when the server goes: the server is told
+//!   (`CLOSE_SESSION` with the memory's address) and forgets the session's
+//!   objects, then the block is revoked, which unmaps the frames from the
+//!   server, and kept for the client's next session. A server that is
+//!   updated keeps its loans: the frames move to the new address space.
 //! - **Policy swap** (`policy swap MODULE`) is a live update of the
 //!   `security` component to image `policy-MODULE`; then every object
 //!   server is signalled `FLUSH_SIGNAL` and the swap completes when the
@@ -34,6 +40,7 @@ use kernel_iface::abi::WORD_BITS;
 use kernel_iface::cap::{kind, CapRights};
 use kernel_iface::Cap;
 use pride_rt::msg::{self, Outgoing};
+use pride_supervisor_api::donation;
 use pride_supervisor_api::manifest::Manifest;
 use pride_supervisor_api::security as sec;
 use pride_supervisor_api::store as store_proto;
@@ -41,7 +48,7 @@ use pride_supervisor_api::{self as api, ClientBadge};
 use root_core::supervision::State;
 use security_srv::Operation;
 
-use crate::objects::{root_slot, ObjError, ROOT_CNODE};
+use crate::objects::{root_slot, Container, Lent, ObjError, Objects, ROOT_CNODE};
 use crate::supervisor::{Event, Role, SupError, Supervisor};
 
 /// The shell's subject id (client ids are 12 bits; 0 is the supervisor's
@@ -49,6 +56,53 @@ use crate::supervisor::{Event, Role, SupError, Supervisor};
 pub const SHELL_SUBJECT: u32 = 0xffe;
 /// The supervisor's client id towards servers.
 pub const SUPERVISOR_CLIENT: u16 = 0;
+
+/// Whose memory pays for a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lender {
+    /// The shell (and the test subjects the scenarios speak for).
+    Shell,
+    /// A component instance, by number.
+    Instance(u64),
+}
+
+/// Where the memory for a new session comes from.
+pub enum Purse<'a> {
+    Shell,
+    /// A running instance.
+    Instance(u64),
+    /// An instance being started: its container is not in the instance
+    /// table yet.
+    Starting(u64, &'a mut Container),
+}
+
+impl Purse<'_> {
+    fn lender(&self) -> Lender {
+        match self {
+            Purse::Shell => Lender::Shell,
+            Purse::Instance(n) | Purse::Starting(n, _) => Lender::Instance(*n),
+        }
+    }
+    fn instance(&self) -> Option<u64> {
+        match self.lender() {
+            Lender::Shell => None,
+            Lender::Instance(n) => Some(n),
+        }
+    }
+}
+
+/// A donation in force: memory of `lender` mapped into `server`'s
+/// donation window at `address` for the session of `badge`.
+pub struct Loan {
+    pub client: u32,
+    pub lender: Lender,
+    pub service: String,
+    pub server: u32,
+    pub address: u64,
+    pub badge: u64,
+    pub lent: Lent,
+    pub donation: resource_mgr::DonationId,
+}
 
 /// A policy swap's result.
 pub struct SwapReport {
@@ -168,15 +222,21 @@ impl Supervisor {
     /// records the session. Returns the endpoint and the badge to mint.
     pub(crate) fn admit(&mut self, client: u32, service: &str) -> Option<(Cap<kind::Endpoint>, u64)> {
         let cc = self.container_of(client);
-        self.admit_from(client, cc, service)
+        let mut purse = if client == SHELL_SUBJECT {
+            Purse::Shell
+        } else {
+            Purse::Instance(self.current_number(client)?)
+        };
+        self.admit_from(client, cc, &mut purse, service)
     }
 
-    /// As [`admit`](Self::admit), with the client's container given (a
-    /// starting instance is not yet in the instance table).
+    /// As [`admit`](Self::admit), with the client's container and memory
+    /// given (a starting instance is not yet in the instance table).
     pub(crate) fn admit_from(
         &mut self,
         client: u32,
         client_container: Option<resource_mgr::ContainerId>,
+        purse: &mut Purse<'_>,
         service: &str,
     ) -> Option<(Cap<kind::Endpoint>, u64)> {
         let ep = self.service_endpoint(service)?;
@@ -191,51 +251,198 @@ impl Supervisor {
                 .push(self.now_ms(), format!("connect: {label} to '{service}' denied"));
             return None;
         }
+        let badge = ClientBadge {
+            client: client as u16,
+            generation: gen as u16,
+        }
+        .to_badge();
         let mut donation = 0;
         if self.is_object_server(service) {
-            donation = store_proto::SESSION_DONATION;
-            let server = self.services.iter().find(|s| s.name == service).and_then(|s| s.server);
-            let (Some(cc), Some(sc)) = (client_container, server.and_then(|s| self.container_of(s))) else {
-                return None;
-            };
-            // Transactional: the bytes leave the client's quota now, and
-            // reach the server's only when the server acknowledges the
-            // session; otherwise they go back.
-            let d = self.rm.begin_donation(cc, sc, donation).ok()?;
-            let badge = ClientBadge {
-                client: client as u16,
-                generation: gen as u16,
-            }
-            .to_badge();
-            if !self.open_session(service, badge, donation) {
-                let _ = self.rm.abort(d);
+            donation = donation::SESSION_BYTES;
+            if let Err(why) = self.donate(client, client_container, purse, service, badge) {
+                let label = self.label_of(client);
+                self.log
+                    .push(self.now_ms(), format!("connect: {label} to '{service}' refused: {why}"));
                 return None;
             }
-            self.rm.commit(d).ok()?;
         }
         let _ = self.conns.connect(client, service, conn_mgr::Decision::Allow, donation);
-        Some((
-            ep,
-            ClientBadge {
-                client: client as u16,
-                generation: gen as u16,
-            }
-            .to_badge(),
-        ))
+        Some((ep, badge))
     }
 
-    /// Asks the server of `service` to open a session for `badge` with
-    /// `bytes` donated. Only a running server is asked (one still starting
-    /// may need the supervisor, which would then be blocked here).
-    fn open_session(&mut self, service: &str, badge: u64, bytes: u64) -> bool {
-        let running = self
+    /// Lends `SESSION_BYTES` of the client's memory (from `purse`) to the
+    /// server of `service` for the session of `badge`. Transactional: the
+    /// bytes leave the client's quota and the frames are mapped into the
+    /// server now, and both are undone unless the server acknowledges the
+    /// session with `OPEN_SESSION`.
+    pub(crate) fn donate(
+        &mut self,
+        client: u32,
+        client_container: Option<resource_mgr::ContainerId>,
+        purse: &mut Purse<'_>,
+        service: &str,
+        badge: u64,
+    ) -> Result<(), &'static str> {
+        let server = self
             .services
             .iter()
             .find(|s| s.name == service)
             .and_then(|s| s.server)
+            .ok_or("no server")?;
+        let server_idx = self
+            .instances
+            .iter()
+            .position(|i| i.component == server && i.role == Role::Current)
+            .ok_or("server not running")?;
+        if purse.instance() == Some(self.instances[server_idx].number) {
+            return Err("a server cannot connect to itself");
+        }
+        let (Some(cc), Some(sc)) = (client_container, self.container_of(server)) else {
+            return Err("no resource container");
+        };
+        let address = (0..donation::WINDOW_SLOTS)
+            .filter_map(donation::slot_address)
+            .find(|a| !self.loans.iter().any(|l| l.server == server && l.address == *a))
+            .ok_or("the server holds as many sessions as it can")?;
+        let d = self
+            .rm
+            .begin_donation(cc, sc, donation::SESSION_BYTES)
+            .map_err(|_| "the client's quota cannot pay for the session")?;
+        let vspace = self.instances[server_idx].loaded.vspace;
+        let mut tables = core::mem::take(&mut self.instances[server_idx].loaded.container);
+        let lent = self.with_purse(purse, |objs, memory| objs.lend(memory, &mut tables, vspace, address));
+        self.instances[server_idx].loaded.container = tables;
+        let lent = match lent {
+            Some(Ok(l)) => l,
+            _ => {
+                let _ = self.rm.abort(d);
+                return Err("the client's memory cannot pay for the session");
+            }
+        };
+        if !self.open_session(service, badge, address) {
+            self.with_purse(purse, |objs, memory| objs.take_back(memory, lent));
+            let _ = self.rm.abort(d);
+            return Err("the server did not open the session");
+        }
+        let _ = self.rm.commit(d);
+        self.loans.push(Loan {
+            client,
+            lender: purse.lender(),
+            service: service.to_string(),
+            server,
+            address,
+            badge,
+            lent,
+            donation: d,
+        });
+        Ok(())
+    }
+
+    /// Runs `f` on the memory `purse` names.
+    fn with_purse<R>(&mut self, purse: &mut Purse<'_>, f: impl FnOnce(&mut Objects, &mut Container) -> R) -> Option<R> {
+        match purse {
+            Purse::Starting(_, memory) => Some(f(&mut self.objs, memory)),
+            Purse::Shell => Some(f(&mut self.objs, &mut self.shell_memory)),
+            Purse::Instance(n) => {
+                let i = self.instances.iter().position(|i| i.number == *n)?;
+                Some(f(&mut self.objs, &mut self.instances[i].loaded.container))
+            }
+        }
+    }
+
+    /// True if the server of `service` is running (so a call to it will be
+    /// answered).
+    fn server_running(&self, service: &str) -> bool {
+        self.services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.server)
             .and_then(|id| self.table.by_id(id))
-            .is_some_and(|r| r.state == State::Running);
-        if !running {
+            .is_some_and(|r| r.state == State::Running)
+    }
+
+    /// Ends the loans `pred` picks. The server is told first
+    /// (`CLOSE_SESSION`), so it never touches the memory again, unless it
+    /// is gone itself; then the memory goes back to the lender, unless the
+    /// lender's container is being destroyed (which takes the frames with
+    /// it). Returns how many loans ended.
+    pub(crate) fn end_loans(&mut self, pred: impl Fn(&Loan) -> bool, server_gone: bool, lender_gone: bool) -> usize {
+        let (ending, kept): (Vec<Loan>, Vec<Loan>) = core::mem::take(&mut self.loans).into_iter().partition(pred);
+        self.loans = kept;
+        let count = ending.len();
+        for loan in ending {
+            if !server_gone && self.server_running(&loan.service) {
+                if let Some(conn) = self.supervisor_conn(&loan.service, SUPERVISOR_CLIENT) {
+                    let _ = Outgoing::new()
+                        .word(loan.address)
+                        .call(conn, store_proto::CLOSE_SESSION);
+                }
+            }
+            let _ = self.rm.revoke(loan.donation);
+            if !lender_gone {
+                let mut purse = match loan.lender {
+                    Lender::Shell => Purse::Shell,
+                    Lender::Instance(n) => Purse::Instance(n),
+                };
+                let lent = loan.lent;
+                self.with_purse(&mut purse, |objs, memory| objs.take_back(memory, lent));
+            }
+        }
+        count
+    }
+
+    /// The loans to component `id` move to its new instance `number` (it
+    /// was updated): the frames are mapped into the new address space at
+    /// the same addresses and each session is opened again there. A loan
+    /// that cannot move ends.
+    pub(crate) fn move_loans(&mut self, id: u32, number: u64) {
+        let Some(idx) = self.instance_index(number) else {
+            return;
+        };
+        let vspace = self.instances[idx].loaded.vspace;
+        let mut failed = Vec::new();
+        for i in 0..self.loans.len() {
+            if self.loans[i].server != id {
+                continue;
+            }
+            let mut tables = core::mem::take(&mut self.instances[idx].loaded.container);
+            let moved = self
+                .objs
+                .move_loan(&self.loans[i].lent, &mut tables, vspace, self.loans[i].address);
+            self.instances[idx].loaded.container = tables;
+            let (service, badge, address) = (
+                self.loans[i].service.clone(),
+                self.loans[i].badge,
+                self.loans[i].address,
+            );
+            if moved.is_err() || !self.open_session(&service, badge, address) {
+                failed.push(address);
+                continue;
+            }
+            // The old version's container took its donations with it; the
+            // new one receives them.
+            let lender = match self.loans[i].lender {
+                Lender::Shell => self.shell_container,
+                Lender::Instance(n) => self.containers.get(&n).copied(),
+            };
+            if let (Some(cc), Some(sc)) = (lender, self.containers.get(&number).copied()) {
+                if let Ok(d) = self.rm.begin_donation(cc, sc, donation::SESSION_BYTES) {
+                    let _ = self.rm.commit(d);
+                    self.loans[i].donation = d;
+                }
+            }
+        }
+        if !failed.is_empty() {
+            self.end_loans(|l| l.server == id && failed.contains(&l.address), true, false);
+        }
+    }
+
+    /// Asks the server of `service` to open a session for `badge` over the
+    /// donation mapped at `address` in it. Only a running server is asked
+    /// (one still starting may need the supervisor, which would then be
+    /// blocked here).
+    fn open_session(&mut self, service: &str, badge: u64, address: u64) -> bool {
+        if !self.server_running(service) {
             return false;
         }
         let Some(conn) = self.supervisor_conn(service, SUPERVISOR_CLIENT) else {
@@ -243,7 +450,8 @@ impl Supervisor {
         };
         let r = Outgoing::new()
             .word(badge)
-            .word(bytes)
+            .word(donation::SESSION_BYTES)
+            .word(address)
             .call(conn, store_proto::OPEN_SESSION);
         r.info.label() == api::OK
     }
@@ -261,17 +469,10 @@ impl Supervisor {
         self.containers.get(&n).copied()
     }
 
-    /// Ends the sessions of client `id` (its instance is going away).
+    /// Ends the sessions of component `id`, as a client and as a server
+    /// (its current instance is going away).
     pub(crate) fn close_sessions_of(&mut self, id: u32) {
-        let sessions = self.conns.close_client(id);
-        for s in sessions {
-            if !self.is_object_server(&s.service_name) {
-                continue;
-            }
-            if let Some(conn) = self.supervisor_conn(&s.service_name, SUPERVISOR_CLIENT) {
-                let _ = Outgoing::new().word(id as u64).call(conn, store_proto::CLOSE_SESSION);
-            }
-        }
+        let _ = self.conns.close_client(id);
         let _ = self.conns.close_server(id);
     }
 
@@ -357,6 +558,7 @@ impl Supervisor {
                 pride_rt::component::CNODE_BITS,
             );
             let _ = self.conns.withdraw(|s| s.client == client && s.service_name == service);
+            self.end_loans(|l| l.client == client && l.service == service, false, false);
             let label = self.label_of(client);
             self.event(format!("policy: {label}'s connection to '{service}' withdrawn"));
             withdrawn += 1;
@@ -492,12 +694,15 @@ impl Supervisor {
             "rc", "name", "quota KiB", "used KiB", "lent B", "got B"
         );
         for (id, c) in self.rm.report() {
-            let used = self
-                .containers
-                .iter()
-                .find(|(_, cid)| **cid == id)
-                .and_then(|(n, _)| self.instances.iter().find(|i| i.number == *n))
-                .map_or(0, |i| i.loaded.container.used_bytes());
+            let used = if Some(id) == self.shell_container {
+                self.shell_memory.used_bytes()
+            } else {
+                self.containers
+                    .iter()
+                    .find(|(_, cid)| **cid == id)
+                    .and_then(|(n, _)| self.instances.iter().find(|i| i.number == *n))
+                    .map_or(0, |i| i.loaded.container.used_bytes())
+            };
             let _ = writeln!(
                 t,
                 "{:>4}  {:<14} {:>10} {:>10} {:>10} {:>10}",

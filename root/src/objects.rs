@@ -18,6 +18,7 @@ use alloc::vec::Vec;
 use kernel_iface::abi::{init_cap, object_type, size_bits, WORD_BITS};
 use kernel_iface::cap::{kind, CapRights, SlotRef, VmAttributes};
 use kernel_iface::{Cap, Sel4Error};
+use pride_supervisor_api::donation;
 use root_core::untyped::{AllocError, Pool, UntypedAllocator};
 
 /// log2 of a chunk's size: 1 MiB, the unit of memory quotas.
@@ -73,6 +74,23 @@ pub struct Container {
     pool: Pool,
     /// Root-CNode slots of the objects made here (freed on destroy).
     object_slots: Vec<u64>,
+    /// Untyped blocks of donations that were taken back: revoked, so as
+    /// good as new, and used again for the container's next loan.
+    spare_blocks: Vec<u64>,
+}
+
+/// Frames per loan.
+const LOAN_FRAMES: usize = (donation::SESSION_BYTES / 4096) as usize;
+
+/// Memory a container lends a server for one session: an untyped block
+/// of [`donation::SESSION_BITS`] carved from the lender's chunks, retyped
+/// into frames mapped in the server's donation window. Every capability is
+/// in a slot the lender's container owns, so destroying the lender ends
+/// the loan too.
+#[derive(Debug)]
+pub struct Lent {
+    block: u64,
+    frames: [u64; LOAN_FRAMES],
 }
 
 impl Container {
@@ -80,9 +98,15 @@ impl Container {
     pub fn quota_bytes(&self) -> u64 {
         self.pool.total_bytes()
     }
-    /// Bytes used so far.
+    /// Bytes in use: handed out by the chunks, less the loan blocks that
+    /// were taken back and wait for the next loan.
     pub fn used_bytes(&self) -> u64 {
-        self.pool.total_bytes() - self.pool.free_bytes()
+        let spare = self.spare_blocks.len() as u64 * donation::SESSION_BYTES;
+        self.pool.total_bytes() - self.pool.free_bytes() - spare
+    }
+    /// Loan blocks taken back and ready for the next loan.
+    pub fn spare_blocks(&self) -> usize {
+        self.spare_blocks.len()
     }
 }
 
@@ -220,6 +244,89 @@ impl Objects {
             self.root.free_slot(slot);
         }
         result
+    }
+
+    /// Lends `SESSION_BYTES` of `lender`'s memory to a server: frames made
+    /// from one untyped block of the lender, mapped read-write at `address`
+    /// in `vspace` (page tables, where missing, come from `tables`, the
+    /// server's own container). On error nothing is left mapped.
+    pub fn lend(
+        &mut self,
+        lender: &mut Container,
+        tables: &mut Container,
+        vspace: Cap<kind::Pml4>,
+        address: u64,
+    ) -> Result<Lent, ObjError> {
+        let bits = donation::SESSION_BITS;
+        let block = match lender.spare_blocks.pop() {
+            Some(b) => b,
+            None => self.retype(Some(&mut *lender), object_type::UNTYPED, bits as u64, bits)?,
+        };
+        let mut lent = Lent {
+            block,
+            frames: [0; LOAN_FRAMES],
+        };
+        let result = (|| {
+            for (i, frame) in lent.frames.iter_mut().enumerate() {
+                let slot = self.root.alloc_slot()?;
+                lender.object_slots.push(slot);
+                *frame = slot;
+                Cap::<kind::Untyped>::from_cptr(block)
+                    .untyped_retype(object_type::X86_4K, 0, ROOT_CNODE, 0, 0, slot, 1)
+                    .map_err(|e| ObjError::Kernel("untyped retype", e))?;
+                let va = address + i as u64 * 4096;
+                self.map_frame(
+                    Source::Container(tables),
+                    vspace,
+                    Cap::from_cptr(slot),
+                    va,
+                    CapRights::READ_WRITE,
+                )?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(lent),
+            Err(e) => {
+                self.take_back(lender, lent);
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends a loan: revoking the block deletes its frames, which unmaps
+    /// them from the server; the block is kept for the lender's next loan.
+    pub fn take_back(&mut self, lender: &mut Container, lent: Lent) {
+        let _ = ROOT_CNODE.cnode_revoke(lent.block, WORD_BITS as u64);
+        for slot in lent.frames.into_iter().filter(|s| *s != 0) {
+            lender.object_slots.retain(|s| *s != slot);
+            self.root.free_slot(slot);
+        }
+        lender.spare_blocks.push(lent.block);
+    }
+
+    /// Moves a loan to another address space (its server was replaced by a
+    /// new version): unmapped from the old one, mapped at the same address
+    /// in `vspace`.
+    pub fn move_loan(
+        &mut self,
+        lent: &Lent,
+        tables: &mut Container,
+        vspace: Cap<kind::Pml4>,
+        address: u64,
+    ) -> Result<(), ObjError> {
+        for (i, slot) in lent.frames.iter().enumerate() {
+            let frame = Cap::<kind::Page>::from_cptr(*slot);
+            frame.x86_page_unmap().map_err(|e| ObjError::Kernel("page unmap", e))?;
+            let va = address + i as u64 * 4096;
+            self.map_frame(Source::Container(tables), vspace, frame, va, CapRights::READ_WRITE)?;
+        }
+        Ok(())
+    }
+
+    /// A frame of a loan, for the supervisor to look into (tests).
+    pub fn lent_frame(lent: &Lent, i: usize) -> Option<Cap<kind::Page>> {
+        lent.frames.get(i).map(|s| Cap::from_cptr(*s))
     }
 
     /// Maps `frame` at `vaddr` in `vspace`, adding whatever page table,

@@ -21,7 +21,9 @@ use pride_supervisor_api::store as proto;
 use pride_supervisor_api::{self as api, ClientBadge};
 use security_srv::Operation;
 
-use crate::objects::{root_slot, ROOT_CNODE};
+use crate::loader::read_frame;
+use crate::mediation::{Purse, SHELL_SUBJECT};
+use crate::objects::{root_slot, Objects, ROOT_CNODE};
 use crate::scenario::{wait_exit, wait_ready, CaseResult};
 use crate::supervisor::{Event, Supervisor};
 
@@ -40,13 +42,10 @@ fn subject(sup: &mut Supervisor, id: u32, label: &str) -> Result<Cap<kind::Endpo
         generation: gen as u16,
     }
     .to_badge();
-    // A session for the test subject (the supervisor acts as its container).
-    if let Some(conn) = sup.supervisor_conn("store", crate::mediation::SUPERVISOR_CLIENT) {
-        let _ = Outgoing::new()
-            .word(badge)
-            .word(proto::SESSION_DONATION)
-            .call(conn, proto::OPEN_SESSION);
-    }
+    // A session for the test subject, paid for by the shell's memory.
+    let rc = sup.shell_container;
+    sup.donate(id, rc, &mut Purse::Shell, "store", badge)
+        .map_err(|e| format!("no session for {label}: {e}"))?;
     ROOT_CNODE
         .cnode_mint(slot, WORD_BITS as u64, root_slot(ep.cptr()), CapRights::ALL, badge)
         .map_err(|_| "mint failed")?;
@@ -90,6 +89,32 @@ fn swap(sup: &mut Supervisor, module: &str) -> CaseResult {
         .map_err(|e| format!("swap to {module}: {e}"))
 }
 
+/// True if `needle` is in the memory `client` lent the store (all its
+/// loans, each read whole through a copy of its frames' capabilities).
+fn lent_memory_holds(sup: &mut Supervisor, client: u32, needle: &[u8]) -> Result<bool, String> {
+    let loans: alloc::vec::Vec<alloc::vec::Vec<Cap<kind::Page>>> = sup
+        .loans
+        .iter()
+        .filter(|l| l.client == client && l.service == "store")
+        .map(|l| (0..).map_while(|i| Objects::lent_frame(&l.lent, i)).collect())
+        .collect();
+    if loans.is_empty() {
+        return Err(format!("client {client} lent the store nothing"));
+    }
+    let mut page = [0u8; 4096];
+    for frames in loans {
+        let mut memory = alloc::vec::Vec::new();
+        for f in frames {
+            read_frame(&mut sup.objs, f, &mut page).map_err(|e| format!("reading a lent frame: {e}"))?;
+            memory.extend_from_slice(&page);
+        }
+        if memory.windows(needle.len()).any(|w| w == needle) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Launches `image` as `name` and waits for its exit code.
 fn run_client(sup: &mut Supervisor, image: &str, name: &str) -> Result<u64, String> {
     let id = sup.launch(image, Some(name)).map_err(|e| format!("{e}"))?;
@@ -112,7 +137,18 @@ fn withdrawn_connection(sup: &mut Supervisor) -> CaseResult {
             other => sup.background(other),
         }
     }
+    if !sup.loans.iter().any(|l| l.client == id) {
+        return Err("mallory's session has no donation".to_string());
+    }
     swap(sup, "allowlist")?;
+    // The withdrawal ended the loan: the memory is mallory's again.
+    if sup.loans.iter().any(|l| l.client == id) {
+        return Err("mallory's donation outlived the withdrawn connection".to_string());
+    }
+    let spare = sup.current(id).map(|i| i.loaded.container.spare_blocks()).unwrap_or(0);
+    if spare != 1 {
+        return Err(format!("mallory's container got {spare} blocks back, expected 1"));
+    }
     let ntfn = sup.current(id).map(|i| i.loaded.notification).ok_or("waiter gone")?;
     sup.signal_badged(ntfn, 4).map_err(|e| format!("{e}"))?;
     let code = wait_exit(sup, n, |_, _| Ok(())).map_err(|e| format!("waiter: {e}"))?;
@@ -135,6 +171,22 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
         Ok(())
     })();
     case(sup, "shell-sets-up-objects", r);
+
+    let r = (|| -> CaseResult {
+        // The store keeps what the shell writes in the frames the shell's
+        // container lent it, key then value.
+        let shell = sup.shell_conn("store").map_err(|e| format!("{e}"))?;
+        expect("put", put(sup, shell, "notes/marker", "donated-7f3a"), api::OK)?;
+        if !lent_memory_holds(sup, SHELL_SUBJECT, b"notes/markerdonated-7f3a")? {
+            return Err("the object is not in the memory the shell lent".to_string());
+        }
+        let used = sup.shell_memory.used_bytes();
+        if used < proto::SESSION_DONATION {
+            return Err(format!("the shell's container holds only {used} bytes"));
+        }
+        Ok(())
+    })();
+    case(sup, "objects-live-in-donated-memory", r);
 
     let r = run_client(sup, "store-probe", "mallory")
         .and_then(|code| expect("mallory's (read << 8 | connect)", code, (2 << 8) | api::DENIED));
@@ -309,6 +361,14 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
         if after != before {
             return Err(format!("store's donated bytes {before:?} -> {after:?}"));
         }
+        let hog = sup
+            .table
+            .by_name("store-hog")
+            .map(|r| r.id)
+            .ok_or("no store-hog record")?;
+        if sup.loans.iter().any(|l| l.client == hog) {
+            return Err("store-hog's loan outlived it".to_string());
+        }
         let shell = sup.shell_conn("store").map_err(|e| format!("{e}"))?;
         let (l, list) = sup.store_request(shell, proto::LIST, "", "");
         expect("list", l, api::OK)?;
@@ -377,6 +437,35 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
         Ok(())
     })();
     case(sup, "decision-log", r);
+
+    let r = (|| -> CaseResult {
+        // An updated server keeps its clients' loans: the frames move to
+        // the new version and the sessions open again there, so the same
+        // connection keeps working (the objects themselves do not survive
+        // an update yet).
+        let shell = sup.shell_conn("store").map_err(|e| format!("{e}"))?;
+        let loans = sup.loans.iter().filter(|l| l.service == "store").count();
+        sup.update("store", "store").map_err(|e| format!("{e}"))?;
+        let after = sup.loans.iter().filter(|l| l.service == "store").count();
+        if after != loans || loans == 0 {
+            return Err(format!("loans to the store: {loans} before the update, {after} after"));
+        }
+        let got = donated_in(sup);
+        if got != Some(loans as u64 * proto::SESSION_DONATION) {
+            return Err(format!("the new store's container got {got:?} bytes for {loans} loans"));
+        }
+        expect(
+            "write after the update",
+            put(sup, shell, "notes/updated", "moved-9c1e"),
+            api::OK,
+        )?;
+        expect("read after the update", get(sup, shell, "notes/updated"), api::OK)?;
+        if !lent_memory_holds(sup, SHELL_SUBJECT, b"notes/updatedmoved-9c1e")? {
+            return Err("after the update the object is not in the shell's memory".to_string());
+        }
+        Ok(())
+    })();
+    case(sup, "update-moves-donations", r);
     sup.write_conns();
     sup.write_rc();
 }

@@ -38,6 +38,7 @@ use root_core::report;
 use root_core::supervision::{Decision, NameError, State, Table};
 
 use crate::loader::{self, LaunchSpec, LoadError, Loaded, INSTANCE_BADGE};
+use crate::mediation::{Lender, Purse};
 use crate::objects::{root_slot, ObjError, Objects, Source, CHUNK_BYTES, ROOT_CNODE};
 use crate::serial::Serial;
 
@@ -191,6 +192,10 @@ pub struct Supervisor {
     pub extra_labels: alloc::collections::BTreeMap<u32, String>,
     /// The shell's resource container (it donates to the servers it uses).
     pub shell_container: Option<resource_mgr::ContainerId>,
+    /// The memory the shell's donations are made of.
+    pub shell_memory: crate::objects::Container,
+    /// Donations in force.
+    pub loans: Vec<crate::mediation::Loan>,
     /// The shell's own connections: (service, endpoint copy, generation).
     pub shell_conns: Vec<(String, Cap<kind::Endpoint>, u64)>,
     next_instance: u64,
@@ -208,8 +213,13 @@ impl Supervisor {
     ) -> Self {
         let mut rm = resource_mgr::Resources::new(objs.root.total_bytes(), objs.root.slot_region().len());
         let shell_container = rm.create("shell", SHELL_QUOTA, 64).ok();
+        let mut objs = objs;
+        // One chunk; the resource manager's quota is the limit.
+        let shell_memory = objs.new_container(1).unwrap_or_default();
         Supervisor {
             shell_container,
+            shell_memory,
+            loans: Vec::new(),
             extra_labels: alloc::collections::BTreeMap::new(),
             notification,
             settled: false,
@@ -260,7 +270,7 @@ impl Supervisor {
         Ok((bytes, manifest))
     }
 
-    fn instance_index(&self, number: u64) -> Option<usize> {
+    pub(crate) fn instance_index(&self, number: u64) -> Option<usize> {
         self.instances.iter().position(|i| i.number == number)
     }
 
@@ -271,7 +281,7 @@ impl Supervisor {
             .find(|i| i.component == id && i.role == Role::Current)
     }
 
-    fn current_number(&self, id: u32) -> Option<u64> {
+    pub(crate) fn current_number(&self, id: u32) -> Option<u64> {
         self.current(id).map(|i| i.number)
     }
 
@@ -349,9 +359,21 @@ impl Supervisor {
         let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
         let chunks = (manifest.quota_kib as u64 * 1024).div_ceil(CHUNK_BYTES);
         let cid = self.rm.create(&name, chunks * CHUNK_BYTES, 1 << abi::CNODE_BITS).ok();
+        let mut memory = match self.objs.new_container(chunks) {
+            Ok(m) => m,
+            Err(e) => {
+                if let Some(cid) = cid {
+                    let _ = self.rm.destroy(cid);
+                }
+                return Err(e.into());
+            }
+        };
+        let number = self.next_instance;
+        self.next_instance += 1;
         let mut connections = Vec::new();
         for (i, want) in manifest.wants.iter().enumerate().take(MAX_WANTS) {
-            if let Some((ep, badge)) = self.admit_from(id, cid, want) {
+            let mut purse = Purse::Starting(number, &mut memory);
+            if let Some((ep, badge)) = self.admit_from(id, cid, &mut purse, want) {
                 connections.push((i as u64, ep, badge));
             }
         }
@@ -361,8 +383,6 @@ impl Supervisor {
         if service_name.as_deref() == Some("security") {
             extra.push((SLOT_SECURITY_NOTIFY, self.notification.cptr(), api::SETTLED_SIGNAL));
         }
-        let number = self.next_instance;
-        self.next_instance += 1;
         let spec = LaunchSpec {
             image: bytes,
             instance: number,
@@ -378,17 +398,18 @@ impl Supervisor {
             supervisor_ep: self.endpoint,
             connections: &connections,
             extra_caps: &extra,
-            chunks,
         };
-        let loaded = match loader::load(&mut self.objs, &spec) {
+        let loaded = match loader::load(&mut self.objs, &spec, memory) {
             Ok(l) => l,
-            Err(e) => {
-                // Undo the bookkeeping: sessions and donations of a
-                // component that never ran.
+            Err((e, memory)) => {
+                // Undo the sessions and donations of a component that
+                // never ran: the servers forget them before the memory goes.
+                self.end_loans(|l| l.lender == Lender::Instance(number), false, true);
                 if let Some(cid) = cid {
                     let _ = self.rm.destroy(cid);
                 }
                 let _ = self.conns.close_client(id);
+                let _ = self.objs.destroy_container(memory);
                 return Err(e.into());
             }
         };
@@ -418,8 +439,20 @@ impl Supervisor {
         let Some(idx) = self.instance_index(number) else {
             return 0;
         };
+        let _ = self.instances[idx].loaded.tcb.tcb_suspend();
+        // Its sessions with servers end while its memory still exists (the
+        // servers forget them first); as a server, the memory its clients
+        // lent goes back to them, unless this is a version being replaced
+        // (then the loans move to the new one).
+        self.end_loans(|l| l.lender == Lender::Instance(number), false, true);
+        let (component, role) = (self.instances[idx].component, self.instances[idx].role);
+        if role == Role::Current {
+            self.end_loans(|l| l.server == component, true, false);
+        }
+        let Some(idx) = self.instance_index(number) else {
+            return 0;
+        };
         let inst = self.instances.swap_remove(idx);
-        let _ = inst.loaded.tcb.tcb_suspend();
         if let Some(cid) = self.containers.remove(&number) {
             // Ends its donations: to servers (the bytes return to it, then
             // with its container to the pool) and from clients (returned).
@@ -693,6 +726,7 @@ impl Supervisor {
                     r.manifest = new_manifest.clone();
                     r.state = State::Running;
                 }
+                self.move_loans(id, new);
                 self.event(format!(
                     "update: '{name}' now runs '{image}' version {}, {} bytes of state handed over",
                     new_manifest.version,

@@ -274,6 +274,9 @@ fn bench() -> Result<ExitCode> {
     let root = images::build_image(&ws, "bench", &comps, scenarios::BENCH_BOOT_CFG)?;
     let cmd = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount: true });
     let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(120))?;
+    let dir = ws.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("transcript.log"), lines.join("\n") + "\n")?;
     if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
         for l in &lines {
             eprintln!("| {l}");
@@ -331,8 +334,6 @@ fn bench() -> Result<ExitCode> {
         swap as f64 / 1e6,
     );
     print!("{table}");
-    let dir = ws.join("target/bench");
-    std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("boot.md"), &table)?;
     println!("written to {}", dir.join("boot.md").display());
     Ok(ExitCode::SUCCESS)

@@ -184,6 +184,7 @@ fn security() -> Expectation {
     Expectation {
         cases: vec![
             "shell-sets-up-objects",
+            "objects-live-in-donated-memory",
             "no-rule-connect-denied",
             "rule-allows-connect-and-read",
             "no-rule-read-denied",
@@ -205,6 +206,7 @@ fn security() -> Expectation {
             "malformed-requests-refused",
             "server-restart-reconnect",
             "decision-log",
+            "update-moves-donations",
         ],
         checks: vec![
             Check::contains("store-hog is refused, not crashed", "[store-hog] session full after"),

@@ -11,6 +11,7 @@
 //! | [`supervisor`] | requests to the supervisor: console output (`println!`), ready, heap pages, connections, exit |
 //! | [`server`] | the request loop of a server: client badges, generations, state hand-over for live update, signals |
 //! | [`msg`] | long messages: building them and reading them with every length checked |
+//! | `donated` (feature `component`) | an object server's arenas over the memory clients donate for their sessions |
 //! | `heap` (feature `component`) | the global allocator: a linked-list heap that grows, page by page, from the component's memory quota |
 //! | `panic` (feature `component`) | the panic handler: reports the message to the supervisor, which applies the restart policy |
 //!
@@ -22,6 +23,8 @@
 #![no_builtins]
 
 pub mod component;
+#[cfg(feature = "component")]
+pub mod donated;
 #[cfg(feature = "component")]
 mod heap;
 mod mem;

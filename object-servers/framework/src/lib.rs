@@ -3,8 +3,8 @@
 //! | piece | job |
 //! | --- | --- |
 //! | [`DecisionCache`] | remembers the security server's answers per (subject, object, operation), tagged with the epoch they belong to; flushed when the epoch moves |
-//! | [`Sessions`] | per-client sessions keyed by badge, each with the memory its client donated and what the server charged against it |
-//! | [`store`] | the model of the `store` server: named objects charged to the session that wrote them |
+//! | [`Sessions`] | per-client sessions keyed by badge, each owning the memory its client donated ([`SessionMemory`]) |
+//! | [`store`] | the model of the `store` server: named objects kept in the memory of the session that wrote them |
 //!
 //! The cache is correct only under the security server's epoch rule: a
 //! cached answer is used only while the cache's epoch is the newest the
@@ -22,4 +22,4 @@ pub mod sessions;
 pub mod store;
 
 pub use cache::DecisionCache;
-pub use sessions::{Session, SessionError, Sessions};
+pub use sessions::{Session, SessionError, SessionMemory, Sessions};

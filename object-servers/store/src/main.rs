@@ -5,9 +5,11 @@
 //! by the security server, whose answers are kept in a decision cache
 //! (`object_server::DecisionCache`) until the policy changes. Each client's
 //! session (keyed by its badge, opened by the supervisor with
-//! `OPEN_SESSION` when it admits the client) pays for the objects it writes
-//! out of the memory the client donated; a full session is an error for
-//! that client alone.
+//! `OPEN_SESSION` when it admits the client) keeps the objects it writes in
+//! the memory the client donated: frames of the client's own container,
+//! mapped into the store's donation window (`pride_rt::donated`). A full
+//! session is an error for that client alone; when the session ends the
+//! store forgets its objects and the supervisor takes the frames back.
 //!
 //! Signals: `FLUSH_SIGNAL` empties the cache and acknowledges to the
 //! security server, which answers with the new epoch.
@@ -23,8 +25,9 @@ use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::syscall::Received;
 use kernel_iface::Cap;
 use object_server::store::{Store, StoreError};
-use object_server::{DecisionCache, Sessions};
+use object_server::{DecisionCache, SessionMemory, Sessions};
 use pride_rt::component::Boot;
+use pride_rt::donated::{Block, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{self, Reply, Server};
 use pride_rt::{println, supervisor};
@@ -38,8 +41,33 @@ pride_rt::component_entry!(main);
 struct StoreServer {
     security: Cap<Endpoint>,
     cache: DecisionCache,
-    sessions: Sessions,
-    store: Store,
+    sessions: Sessions<Donated>,
+    store: Store<Donated>,
+}
+
+/// A session's donated memory, for the framework.
+struct Donated(SessionArena);
+
+impl SessionMemory for Donated {
+    type Block = Block;
+    fn store(&mut self, parts: &[&[u8]]) -> Option<Block> {
+        self.0.store(parts)
+    }
+    fn load(&self, block: &Block) -> &[u8] {
+        self.0.load(block)
+    }
+    fn free(&mut self, block: Block) {
+        self.0.free(block)
+    }
+    fn used(&self) -> u64 {
+        self.0.used()
+    }
+    fn capacity(&self) -> u64 {
+        self.0.capacity()
+    }
+    fn address(&self) -> u64 {
+        self.0.address()
+    }
 }
 
 impl StoreServer {
@@ -113,24 +141,33 @@ impl Server for StoreServer {
             }
             proto::LIST | proto::STATS | proto::TRACE => (None, None),
             proto::OPEN_SESSION => {
-                let (Some(b), Some(bytes)) = (msg::word(m, 0), msg::word(m, 1)) else {
+                // Only the supervisor (client id 0) opens sessions, with
+                // memory it mapped into the donation window.
+                let (Some(b), Some(bytes), Some(address)) = (msg::word(m, 0), msg::word(m, 1), msg::word(m, 2)) else {
                     return Reply::error(BAD_REQUEST);
                 };
                 let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
                     return Reply::error(BAD_REQUEST);
                 };
-                self.sessions.open(b, c.client as u32, bytes);
+                let Some(arena) = SessionArena::claim(address, bytes) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                if self.sessions.open(b, c.client as u32, Donated(arena)).is_some() {
+                    // The badge's client was replaced: what it kept lived
+                    // in the old memory, which the supervisor takes back.
+                    self.store.drop_session(b);
+                }
                 return Reply::ok(&[]);
             }
             proto::CLOSE_SESSION => {
-                // Only the supervisor (client id 0) ends other clients' sessions.
-                let Some(id) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                // Only the supervisor ends sessions; it names the memory.
+                let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
                     return Reply::error(BAD_REQUEST);
                 };
-                let mut dropped = 0;
-                for b in self.sessions.close_subject(id as u32) {
-                    dropped += self.store.drop_session(b);
-                }
+                let dropped = match self.sessions.close_at(address) {
+                    Some((b, _)) => self.store.drop_session(b),
+                    None => 0,
+                };
                 return Reply::ok(&[dropped as u64]);
             }
             _ => return Reply::error(BAD_REQUEST),
@@ -208,7 +245,7 @@ impl Server for StoreServer {
                 if !self.allowed(subject, object_name(&mut nbuf, key), Operation::Read) {
                     return Reply::error(DENIED);
                 }
-                match self.store.get(key) {
+                match self.store.get(&self.sessions, key) {
                     Ok(v) => {
                         let mut out = Outgoing::new();
                         out.word(v.len() as u64).bytes(v);

@@ -46,6 +46,7 @@
 
 extern crate alloc;
 
+pub mod donation;
 pub mod manifest;
 pub mod security;
 pub mod store;

@@ -7,8 +7,8 @@
 //! | 3 `LIST` | | `OK`: w0 count, w1 text length, names (one per line) from w2 |
 //! | 4 `DELETE` | w0 key length, key bytes from w1 | `OK` |
 //! | 5 `STATS` | | `OK`: w0 cache hits, w1 misses, w2 flushes, w3 cache epoch |
-//! | 6 `CLOSE_SESSION` | w0 client id (supervisor only) | `OK`: w0 objects dropped |
-//! | 7 `OPEN_SESSION` | w0 client badge, w1 bytes donated (supervisor only) | `OK` acknowledges the donation |
+//! | 6 `CLOSE_SESSION` | w0 address of the session's donated memory (supervisor only) | `OK`: w0 objects dropped |
+//! | 7 `OPEN_SESSION` | w0 client badge, w1 bytes donated, w2 their address in the server (supervisor only) | `OK` acknowledges the donation |
 //! | 8 `TRACE` | | `OK`: w0 length, text from w1: the newest decisions served from the cache |
 //!
 //! A request on a badge with no open session is `DENIED`: the client was
@@ -28,10 +28,15 @@ pub const GET: u64 = 2;
 pub const LIST: u64 = 3;
 pub const DELETE: u64 = 4;
 pub const STATS: u64 = 5;
-/// From the supervisor only (client id 0): w0 = client id whose sessions end.
+/// From the supervisor only (client id 0): w0 = the address of the donated
+/// memory of the session that ends (see [`crate::donation`]). Afterwards the
+/// server never touches that memory again: the supervisor takes it back.
 pub const CLOSE_SESSION: u64 = 6;
-/// From the supervisor only: w0 = client badge, w1 = bytes donated. The
-/// server's `OK` is the acknowledgement that commits the donation.
+/// From the supervisor only: w0 = client badge, w1 = bytes donated, w2 =
+/// where they are mapped in the server's donation window. The server's
+/// `OK` is the acknowledgement that commits the donation. A badge that
+/// already has a session (its client was updated) gets the new memory; the
+/// objects kept in the old are dropped.
 pub const OPEN_SESSION: u64 = 7;
 /// The newest decisions served from the store's cache: `OK`, w0 length,
 /// text from w1 (one `epoch E subject S op object decision cached` line each).
@@ -39,7 +44,7 @@ pub const TRACE: u64 = 8;
 
 /// Bytes of object data each client's session may hold (the memory it
 /// donates to the store when it connects).
-pub const SESSION_DONATION: u64 = 16 * 1024;
+pub const SESSION_DONATION: u64 = crate::donation::SESSION_BYTES;
 
 /// Longest key.
 pub const KEY_MAX: usize = 48;
