@@ -40,6 +40,7 @@ use kernel_iface::abi::WORD_BITS;
 use kernel_iface::cap::{kind, CapRights};
 use kernel_iface::Cap;
 use pride_rt::msg::{self, Outgoing};
+use pride_rt::store_client;
 use pride_supervisor_api::donation;
 use pride_supervisor_api::manifest::Manifest;
 use pride_supervisor_api::security as sec;
@@ -649,40 +650,15 @@ impl Supervisor {
     /// One store request from the shell: `label` with `key` and `value`.
     /// Returns the reply label and the reply's text (value or listing).
     pub fn store_request(&mut self, conn: Cap<kind::Endpoint>, label: u64, key: &str, value: &str) -> (u64, String) {
-        let mut m = Outgoing::new();
-        match label {
-            store_proto::PUT => {
-                m.word(key.len() as u64).word(value.len() as u64);
-                let mut joined = Vec::with_capacity(key.len() + value.len());
-                joined.extend_from_slice(key.as_bytes());
-                joined.extend_from_slice(value.as_bytes());
-                m.bytes(&joined);
-            }
-            store_proto::GET | store_proto::DELETE => {
-                m.word(key.len() as u64).bytes(key.as_bytes());
-            }
-            _ => {}
-        }
-        let r = m.call(conn, label);
-        let l = r.info.label();
-        let text = match (l, label) {
-            (api::OK, store_proto::GET) => {
-                let len = msg::word(&r, 0).unwrap_or(0) as usize;
-                let mut buf = alloc::vec![0u8; len.min(store_proto::VALUE_MAX)];
-                msg::bytes(&r, 1, len, &mut buf)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default()
-            }
-            (api::OK, store_proto::LIST) => {
-                let len = msg::word(&r, 1).unwrap_or(0) as usize;
-                let mut buf = alloc::vec![0u8; len.min(msg::MAX_WORDS * 8)];
-                msg::bytes(&r, 2, len, &mut buf)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default()
-            }
-            _ => String::new(),
+        let mut buf = alloc::vec![0u8; msg::MAX_WORDS * 8];
+        let (l, text) = match label {
+            store_proto::PUT => (store_client::put(conn, key, value.as_bytes()), &[][..]),
+            store_proto::GET => store_client::get(conn, key, &mut buf),
+            store_proto::DELETE => (store_client::delete(conn, key), &[][..]),
+            store_proto::LIST => store_client::list(conn, &mut buf),
+            _ => (Outgoing::new().call(conn, label).info.label(), &[][..]),
         };
-        (l, text)
+        (l, String::from_utf8_lossy(text).into_owned())
     }
 
     /// `rc`: containers, quotas, use, donations.

@@ -12,23 +12,14 @@
 
 use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::Cap;
-use pride_rt::msg::Outgoing;
-use pride_supervisor_api::store as proto;
+use pride_rt::store_client;
 
 /// `GET key`: the reply label.
 pub fn get(conn: Cap<Endpoint>, key: &str) -> u64 {
-    let mut m = Outgoing::new();
-    m.word(key.len() as u64).bytes(key.as_bytes());
-    m.call(conn, proto::GET).info.label()
+    store_client::get(conn, key, &mut []).0
 }
 
 /// `PUT key value`: the reply label.
 pub fn put(conn: Cap<Endpoint>, key: &str, value: &[u8]) -> u64 {
-    let mut m = Outgoing::new();
-    m.word(key.len() as u64).word(value.len() as u64);
-    let mut joined = [0u8; proto::KEY_MAX + proto::VALUE_MAX];
-    joined[..key.len()].copy_from_slice(key.as_bytes());
-    joined[key.len()..key.len() + value.len()].copy_from_slice(value);
-    m.bytes(&joined[..key.len() + value.len()]);
-    m.call(conn, proto::PUT).info.label()
+    store_client::put(conn, key, value)
 }
