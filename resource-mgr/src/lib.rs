@@ -2,8 +2,11 @@
 //!
 //! Every component belongs to a resource container with a quota of memory
 //! (bytes) and of capability slots. [`Resources`] keeps the books: it decides
-//! whether a container may have more, and the root task, which owns the
-//! untyped memory and the CNodes, turns its decisions into seL4 calls.
+//! whether a container may have more. The resource manager component
+//! (`components/resources`, which owns the untyped memory after boot) runs
+//! these books and [`chunks::Chunks`] (which chunk belongs to which
+//! container), and turns their decisions into seL4 calls; the supervisor
+//! asks it over IPC.
 //! Running out is an error value for the one container that ran out; no
 //! operation here touches a container other than those it names.
 //!
@@ -75,6 +78,8 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+
+pub mod chunks;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

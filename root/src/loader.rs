@@ -10,7 +10,7 @@
 //! everything made so far, and destroying it leaks nothing.
 
 use kernel_iface::abi::{init_cap, object_type, size_bits, WORD_BITS};
-use kernel_iface::cap::{self, kind, CapRights, UserContext};
+use kernel_iface::cap::{self, kind, CapRights, SlotRef, UserContext};
 use kernel_iface::Cap;
 use pride_rt::component as abi;
 use pride_supervisor_api::boot_page;
@@ -68,8 +68,15 @@ pub struct LaunchSpec<'a> {
     pub supervisor_ep: Cap<kind::Endpoint>,
     /// (wanted-service index, service endpoint, client badge) to mint.
     pub connections: &'a [(u64, Cap<kind::Endpoint>, u64)],
-    /// (slot, root-CNode capability, badge) to mint into other slots.
+    /// (slot, root-CNode capability, badge) to mint into other slots
+    /// (badge 0: copied as it is).
     pub extra_caps: &'a [(u64, u64, u64)],
+    /// (slot, root-CNode slot): capabilities *moved* into the component's
+    /// CNode just before it starts (the root task keeps no copy). If the
+    /// start fails they are moved back.
+    pub moved_caps: &'a [(u64, u64)],
+    /// log2 of the component's CNode slots.
+    pub cnode_bits: u64,
 }
 
 /// A loaded, running instance.
@@ -81,6 +88,8 @@ pub struct Loaded {
     pub notification: Cap<kind::Notification>,
     pub vspace: Cap<kind::Pml4>,
     pub cnode: Cap<kind::CNode>,
+    /// log2 of `cnode`'s slots: the depth that names one of them.
+    pub cnode_bits: u64,
     pub container: Container,
     /// Range of the image's executable addresses, for fault reports.
     pub text: (u64, u64),
@@ -137,6 +146,7 @@ pub fn load(
             notification,
             vspace,
             cnode,
+            cnode_bits: spec.cnode_bits,
             container,
             text,
         }),
@@ -156,8 +166,8 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
     let cnode: Cap<kind::CNode> = objs.make(
         Source::Container(c),
         object_type::CAP_TABLE,
-        abi::CNODE_BITS,
-        abi::CNODE_BITS as u32 + size_bits::SLOT,
+        spec.cnode_bits,
+        spec.cnode_bits as u32 + size_bits::SLOT,
     )?;
     let vspace: Cap<kind::Pml4> = objs.make(Source::Container(c), object_type::X64_PML4, 0, size_bits::PML4)?;
     Cap::<kind::AsidPool>::from_cptr(init_cap::ASID_POOL)
@@ -236,7 +246,7 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
     )?;
 
     // The CSpace.
-    let depth = abi::CNODE_BITS;
+    let depth = spec.cnode_bits;
     let badge = cap::badge(INSTANCE_BADGE | spec.instance)
         .ok_or(ObjError::Kernel("badge", kernel_iface::Sel4Error::RangeError))?;
     cnode
@@ -273,13 +283,21 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
     }
 
     for &(slot, src, badge) in spec.extra_caps {
-        cnode
-            .cnode_mint(slot, depth, root_slot(src), CapRights::ALL, badge)
-            .map_err(kernel("mint extra capability"))?;
+        // Badge 0 is a plain copy (minting a CNode capability would set
+        // its guard).
+        if badge == 0 {
+            cnode
+                .cnode_copy(slot, depth, root_slot(src), CapRights::ALL)
+                .map_err(kernel("copy extra capability"))?;
+        } else {
+            cnode
+                .cnode_mint(slot, depth, root_slot(src), CapRights::ALL, badge)
+                .map_err(kernel("mint extra capability"))?;
+        }
     }
 
     let tcb: Cap<kind::Tcb> = objs.make(Source::Container(c), object_type::TCB, 0, size_bits::TCB)?;
-    let guard = cap::cnode_guard(0, kernel_iface::abi::WORD_BITS as u64 - abi::CNODE_BITS);
+    let guard = cap::cnode_guard(0, kernel_iface::abi::WORD_BITS as u64 - spec.cnode_bits);
     tcb.tcb_configure(
         abi::SLOT_SUPERVISOR_EP,
         0,
@@ -299,7 +317,28 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
         rsi: spec.boot.id,
         ..Default::default()
     };
-    tcb.tcb_write_registers(true, ctx)
-        .map_err(kernel("TCB write registers"))?;
+    let move_back = |n: usize| {
+        for &(slot, src) in &spec.moved_caps[..n] {
+            let _ = ROOT_CNODE.cnode_move(
+                src,
+                WORD_BITS as u64,
+                SlotRef {
+                    root: cnode,
+                    index: slot,
+                    depth,
+                },
+            );
+        }
+    };
+    for (i, &(slot, src)) in spec.moved_caps.iter().enumerate() {
+        if let Err(e) = cnode.cnode_move(slot, depth, root_slot(src)) {
+            move_back(i);
+            return Err(ObjError::Kernel("move capability", e));
+        }
+    }
+    if let Err(e) = tcb.tcb_write_registers(true, ctx) {
+        move_back(spec.moved_caps.len());
+        return Err(ObjError::Kernel("TCB write registers", e));
+    }
     Ok((tcb, ntfn, vspace, cnode, text))
 }

@@ -24,6 +24,7 @@ extern crate alloc;
 mod loader;
 mod mediation;
 mod objects;
+mod resources;
 mod scenario;
 mod scenario_security;
 mod serial;
@@ -176,6 +177,10 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         }
     };
     let mut sup = Supervisor::new(out, objs, endpoint, notification, archive, bi.tsc_mhz);
+    // The resource manager first: from here on it owns the memory.
+    if let Err(e) = sup.start_resource_manager() {
+        let _ = writeln!(sup.out, "boot: no resource manager ({e}); no component can be launched");
+    }
 
     let script = sup
         .archive

@@ -306,8 +306,7 @@ impl Supervisor {
             .find(|a| !self.loans.iter().any(|l| l.server == server && l.address == *a))
             .ok_or("the server holds as many sessions as it can")?;
         let d = self
-            .rm
-            .begin_donation(cc, sc, donation::SESSION_BYTES)
+            .rm_begin(cc, sc, donation::SESSION_BYTES)
             .map_err(|_| "the client's quota cannot pay for the session")?;
         let vspace = self.instances[server_idx].loaded.vspace;
         let mut tables = core::mem::take(&mut self.instances[server_idx].loaded.container);
@@ -316,16 +315,16 @@ impl Supervisor {
         let lent = match lent {
             Some(Ok(l)) => l,
             _ => {
-                let _ = self.rm.abort(d);
+                self.rm_abort(d);
                 return Err("the client's memory cannot pay for the session");
             }
         };
         if !self.open_session(service, badge, address) {
             self.with_purse(purse, |objs, memory| objs.take_back(memory, lent));
-            let _ = self.rm.abort(d);
+            self.rm_abort(d);
             return Err("the server did not open the session");
         }
-        let _ = self.rm.commit(d);
+        self.rm_commit(d);
         self.loans.push(Loan {
             client,
             lender: purse.lender(),
@@ -379,7 +378,7 @@ impl Supervisor {
                         .call(conn, store_proto::CLOSE_SESSION);
                 }
             }
-            let _ = self.rm.revoke(loan.donation);
+            self.rm_revoke(loan.donation);
             if !lender_gone {
                 let mut purse = match loan.lender {
                     Lender::Shell => Purse::Shell,
@@ -427,8 +426,8 @@ impl Supervisor {
                 Lender::Instance(n) => self.containers.get(&n).copied(),
             };
             if let (Some(cc), Some(sc)) = (lender, self.containers.get(&number).copied()) {
-                if let Ok(d) = self.rm.begin_donation(cc, sc, donation::SESSION_BYTES) {
-                    let _ = self.rm.commit(d);
+                if let Ok(d) = self.rm_begin(cc, sc, donation::SESSION_BYTES) {
+                    self.rm_commit(d);
                     self.loans[i].donation = d;
                 }
             }
@@ -542,22 +541,24 @@ impl Supervisor {
                     .sessions()
                     .any(|s| s.client == inst.component && &s.service_name == want)
                 {
-                    gone.push((inst.component, inst.loaded.cnode, i as u64, want.clone()));
+                    gone.push((
+                        inst.component,
+                        (inst.loaded.cnode, inst.loaded.cnode_bits),
+                        i as u64,
+                        want.clone(),
+                    ));
                 }
             }
         }
         let mut withdrawn = 0;
-        for (client, cnode, index, service) in gone {
+        for (client, (cnode, depth), index, service) in gone {
             if self
                 .ask(client, &format!("service:{service}"), Operation::Connect)
                 .unwrap_or(false)
             {
                 continue;
             }
-            let _ = cnode.cnode_delete(
-                pride_rt::component::SLOT_WANTED_BASE + index,
-                pride_rt::component::CNODE_BITS,
-            );
+            let _ = cnode.cnode_delete(pride_rt::component::SLOT_WANTED_BASE + index, depth);
             let _ = self.conns.withdraw(|s| s.client == client && s.service_name == service);
             self.end_loans(|l| l.client == client && l.service == service, false, false);
             let label = self.label_of(client);
@@ -661,6 +662,27 @@ impl Supervisor {
         (l, String::from_utf8_lossy(text).into_owned())
     }
 
+    /// Every resource container the supervisor made: (container, name,
+    /// bytes in use).
+    pub fn containers_in_use(&self) -> Vec<(resource_mgr::ContainerId, String, u64)> {
+        let mut all = Vec::new();
+        if let Some(cid) = self.shell_container {
+            all.push((cid, "shell".to_string(), self.shell_memory.used_bytes()));
+        }
+        for inst in &self.instances {
+            if let Some(cid) = self.containers.get(&inst.number) {
+                let name = self
+                    .table
+                    .by_id(inst.component)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                all.push((*cid, name, inst.loaded.container.used_bytes()));
+            }
+        }
+        all.sort_by_key(|c| c.0);
+        all
+    }
+
     /// `rc`: containers, quotas, use, donations.
     pub fn write_rc(&mut self) {
         let mut t = String::new();
@@ -669,25 +691,19 @@ impl Supervisor {
             "{:>4}  {:<14} {:>10} {:>10} {:>10} {:>10}",
             "rc", "name", "quota KiB", "used KiB", "lent B", "got B"
         );
-        for (id, c) in self.rm.report() {
-            let used = if Some(id) == self.shell_container {
-                self.shell_memory.used_bytes()
-            } else {
-                self.containers
-                    .iter()
-                    .find(|(_, cid)| **cid == id)
-                    .and_then(|(n, _)| self.instances.iter().find(|i| i.number == *n))
-                    .map_or(0, |i| i.loaded.container.used_bytes())
+        for (id, name, used) in self.containers_in_use() {
+            let Some((quota, lent, got)) = self.rm_usage(id) else {
+                continue;
             };
             let _ = writeln!(
                 t,
                 "{:>4}  {:<14} {:>10} {:>10} {:>10} {:>10}",
                 id.0,
-                c.name,
-                c.mem_quota / 1024,
+                name,
+                quota / 1024,
                 used / 1024,
-                c.donated_out,
-                c.donated_in
+                lent,
+                got
             );
         }
         let _ = self.out.write_str(&t);

@@ -1,17 +1,18 @@
 //! Making kernel objects, for the root task itself or inside a resource
 //! container, and filling address spaces with page tables on demand.
 //!
-//! Memory comes in two kinds (decisions in `root_core::untyped`):
+//! Memory comes in two kinds:
 //!
-//! - the root task's own pool (boot-info untypeds): objects that outlive
-//!   components (the supervisor endpoint, service endpoints, its console
-//!   interrupt) and the *chunks*;
-//! - chunks: untypeds of [`CHUNK_BITS`] carved from the root pool. A
-//!   container owns whole chunks; everything of a component is retyped from
-//!   them. Stopping the component revokes its chunks, which deletes every
-//!   object and capability made from them at once; the chunks go back to
-//!   the free list as good as new, and the root-CNode slots that held the
-//!   objects' capabilities go back to the slot allocator.
+//! - the root task's own pool (the boot-info untypeds it keeps when it hands
+//!   the rest to the resource manager): objects that outlive components
+//!   (the supervisor endpoint, service endpoints, its notification) and the
+//!   resource manager's own container;
+//! - containers: whole chunks of [`CHUNK_BITS`]. The resource manager
+//!   carves them into slots of the root CNode (`Supervisor::new_memory`);
+//!   everything of a component is retyped from them. Destroying a container
+//!   revokes its chunks, which deletes every object and capability made from
+//!   them at once, and frees the root-CNode slots of those objects; the
+//!   resource manager then takes the chunks back for reuse.
 
 use alloc::vec::Vec;
 
@@ -21,10 +22,7 @@ use kernel_iface::{Cap, Sel4Error};
 use pride_supervisor_api::donation;
 use root_core::untyped::{AllocError, Pool, UntypedAllocator};
 
-/// log2 of a chunk's size: 1 MiB, the unit of memory quotas.
-pub const CHUNK_BITS: u32 = 20;
-/// Bytes per chunk.
-pub const CHUNK_BYTES: u64 = 1 << CHUNK_BITS;
+pub use pride_supervisor_api::resources::{CHUNK_BITS, CHUNK_BYTES};
 
 /// Why making or mapping an object failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +92,15 @@ pub struct Lent {
 }
 
 impl Container {
+    /// A container over chunk capabilities in root-CNode slots (with their
+    /// physical addresses).
+    pub fn from_chunks(chunks: &[(u64, u64)]) -> Container {
+        let mut c = Container::default();
+        for &(slot, paddr) in chunks {
+            c.pool.add(slot, paddr, CHUNK_BITS as u8);
+        }
+        c
+    }
     /// Bytes the container holds.
     pub fn quota_bytes(&self) -> u64 {
         self.pool.total_bytes()
@@ -119,30 +126,16 @@ pub enum Source<'a> {
 /// The root task's object factory.
 pub struct Objects {
     pub root: UntypedAllocator,
-    /// Chunk untyped slots that belong to no container.
-    free_chunks: Vec<u64>,
-    /// Every chunk carved so far.
-    chunks_made: u64,
 }
 
 impl Objects {
     pub fn new(root: UntypedAllocator) -> Objects {
-        Objects {
-            root,
-            free_chunks: Vec::new(),
-            chunks_made: 0,
-        }
+        Objects { root }
     }
 
-    /// (free chunks, chunks carved so far).
-    pub fn chunk_counts(&self) -> (u64, u64) {
-        (self.free_chunks.len() as u64, self.chunks_made)
-    }
-
-    /// Memory not in use by anything: the root pool's free bytes plus the
-    /// free chunks.
+    /// Memory of the root task's own pool not in use.
     pub fn free_bytes(&self) -> u64 {
-        self.root.free_bytes() + self.free_chunks.len() as u64 * CHUNK_BYTES
+        self.root.free_bytes()
     }
 
     fn retype(
@@ -203,42 +196,29 @@ impl Objects {
         self.make(from, object_type::NOTIFICATION, 0, size_bits::NOTIFICATION)
     }
 
-    /// Makes a container of `chunks` chunks, reusing free chunks first.
-    pub fn new_container(&mut self, chunks: u64) -> Result<Container, ObjError> {
+    /// Makes a container of `chunks` chunks carved from the root task's own
+    /// pool: only for the resource manager itself, which cannot get its
+    /// memory from itself. Such a container is never destroyed.
+    pub fn bootstrap_container(&mut self, chunks: u64) -> Result<Container, ObjError> {
         let mut c = Container::default();
         for _ in 0..chunks {
-            let slot = match self.free_chunks.pop() {
-                Some(s) => s,
-                None => match self.carve_chunk() {
-                    Ok(s) => s,
-                    Err(e) => {
-                        self.destroy_container(c)?;
-                        return Err(e);
-                    }
-                },
-            };
+            let slot = self.retype(None, object_type::UNTYPED, CHUNK_BITS as u64, CHUNK_BITS)?;
             c.pool.add(slot, 0, CHUNK_BITS as u8);
         }
         Ok(c)
     }
 
-    fn carve_chunk(&mut self) -> Result<u64, ObjError> {
-        let slot = self.retype(None, object_type::UNTYPED, CHUNK_BITS as u64, CHUNK_BITS)?;
-        self.chunks_made += 1;
-        Ok(slot)
-    }
-
-    /// Deletes everything made in the container and returns its chunks and
-    /// slots. Threads must have been suspended by the caller.
+    /// Deletes everything made in the container and frees its slots: each
+    /// chunk is revoked, which deletes every object made from it. Threads
+    /// must have been suspended by the caller. The chunks stay where they
+    /// are (the resource manager reuses them; seL4 zeroes the used part
+    /// when the next container's first object is made from one).
     pub fn destroy_container(&mut self, mut c: Container) -> Result<(), ObjError> {
         let mut result = Ok(());
         for u in c.pool.drain() {
-            // Revoke deletes every capability derived from the chunk: all
-            // objects made from it, wherever their capabilities were copied.
             if let Err(e) = ROOT_CNODE.cnode_revoke(u.slot, WORD_BITS as u64) {
                 result = Err(ObjError::Kernel("revoke chunk", e));
             }
-            self.free_chunks.push(u.slot);
         }
         for slot in c.object_slots.drain(..) {
             self.root.free_slot(slot);

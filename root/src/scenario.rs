@@ -227,6 +227,12 @@ fn check_fault_report(sup: &mut Supervisor) -> CaseResult {
 // -------------------------------------------------------------------
 
 fn components(sup: &mut Supervisor, t: &mut Tally) {
+    let r = resource_manager_owns_memory(sup);
+    t.case(sup, "resource-manager-owns-memory", r);
+    let r = resource_exhaustion_contained(sup);
+    t.case(sup, "resource-exhaustion-contained", r);
+    let r = resource_manager_serves_only_the_supervisor(sup);
+    t.case(sup, "resource-manager-serves-only-the-supervisor", r);
     let r = launch_stop_cycles(sup, 200);
     t.case(sup, "launch-stop-200-cycles", r);
     let r = launch_several(sup);
@@ -255,12 +261,128 @@ fn components(sup: &mut Supervisor, t: &mut Tally) {
     sup.write_mem();
 }
 
+/// After boot the root task keeps only its reserve: the resource manager
+/// holds (nearly) all memory, every component container came from it, and
+/// it refuses to be stopped, restarted or updated.
+fn resource_manager_owns_memory(sup: &mut Supervisor) -> CaseResult {
+    let (rm_free, rm_total, _, _) = sup.rm_stats().ok_or("the resource manager does not answer")?;
+    let root_total = sup.objs.root.total_bytes();
+    let _ = writeln!(
+        sup.out,
+        "memory: resource manager {} KiB ({} KiB free), root task {} KiB",
+        rm_total / 1024,
+        rm_free / 1024,
+        root_total / 1024
+    );
+    if root_total > crate::resources::ROOT_RESERVE + (1 << 20) {
+        return Err(format!("the root task kept {root_total} bytes of untyped memory"));
+    }
+    if rm_total < 16 * root_total {
+        return Err(format!("the resource manager holds only {rm_total} bytes"));
+    }
+    // Every running component but the resource manager has a container
+    // in its books.
+    let live = sup
+        .instances
+        .iter()
+        .filter(|i| !sup.is_resource_manager(i.component))
+        .count();
+    let known = sup.containers_in_use().len() - sup.shell_container.is_some() as usize;
+    if live != known {
+        return Err(format!("{live} instances, {known} resource-manager containers"));
+    }
+    for r in [
+        sup.stop("resource-mgr"),
+        sup.restart("resource-mgr"),
+        sup.update("resource-mgr", "resource-mgr"),
+    ] {
+        match r {
+            Err(crate::supervisor::SupError::Refused(_)) => {}
+            other => return Err(format!("stopping or replacing the resource manager: {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// Asking for more memory than is left is an error for the one asking:
+/// nothing is half-given, nothing is lost, and launches go on working.
+fn resource_exhaustion_contained(sup: &mut Supervisor) -> CaseResult {
+    let before = sup.free_memory();
+    let mut made = alloc::vec::Vec::new();
+    let refusal = loop {
+        match sup.rm_create(64, 64) {
+            Ok(cid) => made.push(cid),
+            Err(e) => break e,
+        }
+        if made.len() > 64 {
+            break crate::resources::RmCallError::Refused(0);
+        }
+    };
+    let squeezed = sup.free_memory();
+    let launched = sup.launch("hello", Some("hello-squeezed")).is_ok();
+    for cid in made.drain(..) {
+        sup.rm_destroy(cid);
+    }
+    if refusal != crate::resources::RmCallError::Exhausted {
+        return Err(format!("asking for too much memory: {refusal:?}"));
+    }
+    if squeezed >= 64 << 20 {
+        return Err(format!("{squeezed} bytes were still free when 64 MiB was refused"));
+    }
+    if launched {
+        let _ = sup.stop("hello-squeezed");
+    }
+    let after = sup.free_memory();
+    if after != before {
+        return Err(format!("free memory {before} -> {after} bytes"));
+    }
+    let id = sup
+        .launch("hello", Some("hello-after"))
+        .map_err(|e| format!("launch after: {e}"))?;
+    wait_ready(sup, id)?;
+    sup.stop("hello-after").map_err(|e| format!("{e}"))
+}
+
+/// A client other than the supervisor that gets hold of the resource
+/// manager's service is refused.
+fn resource_manager_serves_only_the_supervisor(sup: &mut Supervisor) -> CaseResult {
+    use pride_supervisor_api::resources as proto;
+    let ep = sup
+        .service_endpoint(crate::resources::SERVICE)
+        .ok_or("no resources service")?;
+    let gen = sup
+        .service_generation(crate::resources::SERVICE)
+        .ok_or("no generation")?;
+    let slot = sup.objs.root.alloc_slot().map_err(|_| "no slot")?;
+    let badge = ClientBadge {
+        client: 77,
+        generation: gen as u16,
+    }
+    .to_badge();
+    ROOT_CNODE
+        .cnode_mint(slot, 64, root_slot(ep.cptr()), CapRights::ALL, badge)
+        .map_err(|_| "mint failed")?;
+    let forged: Cap<kind::Endpoint> = Cap::from_cptr(slot);
+    let r = forged.call(MessageInfo::new(proto::CREATE, 0, 0, 2), [1, 64, 0, 0]);
+    let stats = forged.call(MessageInfo::new(proto::STATS, 0, 0, 0), [0; 4]);
+    let _ = ROOT_CNODE.cnode_delete(slot, 64);
+    sup.objs.root.free_slot(slot);
+    if r.info.label() != api::DENIED || stats.info.label() != api::DENIED {
+        return Err(format!(
+            "another client got {:#x} for CREATE and {:#x} for STATS",
+            r.info.label(),
+            stats.info.label()
+        ));
+    }
+    Ok(())
+}
+
 /// (free bytes, free slots, free chunks).
-fn free_resources(sup: &Supervisor) -> (u64, u64, u64) {
+fn free_resources(sup: &mut Supervisor) -> (u64, u64, u64) {
     (
-        sup.objs.free_bytes(),
+        sup.free_memory(),
         sup.objs.root.free_slots(),
-        sup.objs.chunk_counts().0,
+        sup.rm_stats().map_or(0, |s| s.3),
     )
 }
 
@@ -404,7 +526,7 @@ fn fault_kinds(sup: &mut Supervisor) -> CaseResult {
 }
 
 fn quota(sup: &mut Supervisor) -> CaseResult {
-    let free_before = sup.objs.free_bytes();
+    let free_before = sup.free_memory();
     let id = sup.launch("hog", None).map_err(|e| format!("{e}"))?;
     // hog prints once, when its quota is exhausted.
     loop {
@@ -424,7 +546,7 @@ fn quota(sup: &mut Supervisor) -> CaseResult {
     }
     // Only hog's own container was used up: the machine lost exactly the
     // chunk hog was given.
-    let lost = free_before - sup.objs.free_bytes();
+    let lost = free_before - sup.free_memory();
     if lost != quota {
         return Err(format!("the machine lost {lost} bytes for a {quota}-byte quota"));
     }

@@ -331,14 +331,15 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
     case(sup, "withdrawn-connection-refused", r);
     let r = swap(sup, "open");
     case(sup, "swap-to-open-again", r);
-    let store_id = sup.table.by_name("store").map(|r| r.id);
-    let donated_in = |sup: &Supervisor| {
-        sup.rm
-            .report()
-            .find(|(_, c)| {
-                Some(c.name.as_str()) == store_id.and_then(|id| sup.table.by_id(id)).map(|r| r.name.as_str())
-            })
-            .map(|(_, c)| c.donated_in)
+    // Bytes the store's current container received, from the resource
+    // manager's books.
+    let donated_in = |sup: &mut Supervisor| {
+        let cid = sup
+            .containers_in_use()
+            .into_iter()
+            .find(|(_, name, _)| name == "store")
+            .map(|(cid, _, _)| cid)?;
+        sup.rm_usage(cid).map(|(_, _, got)| got)
     };
     let before = donated_in(sup);
     let r = (|| -> CaseResult {

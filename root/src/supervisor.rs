@@ -44,8 +44,12 @@ use crate::serial::Serial;
 
 /// Badge of the console UART's interrupt on the root notification.
 pub const SERIAL_IRQ_BADGE: u64 = 1;
-/// Memory the shell may donate to the servers it uses.
-pub const SHELL_QUOTA: u64 = 256 * 1024;
+/// Chunks of the shell's container: the memory it lends the servers it
+/// uses (and the scenarios' test subjects with it).
+pub const SHELL_CHUNKS: u64 = 1;
+/// Why the resource manager cannot be stopped, restarted or updated.
+const RM_IS_PERMANENT: &str =
+    "the resource manager holds the machine's memory: it cannot be stopped, restarted or updated";
 /// Slot of the security server's capability to signal the supervisor.
 pub const SLOT_SECURITY_NOTIFY: u64 = 6;
 
@@ -183,8 +187,6 @@ pub struct Supervisor {
     pub settled: bool,
     /// The connection manager's sessions.
     pub conns: conn_mgr::Connections,
-    /// Resource containers and donations, mirrored from the chunks.
-    pub rm: resource_mgr::Resources,
     /// Container of each instance (by instance number).
     pub containers: alloc::collections::BTreeMap<u64, resource_mgr::ContainerId>,
     /// Labels of subjects that are not components (test subjects the
@@ -211,20 +213,14 @@ impl Supervisor {
         archive: Archive<'static>,
         tsc_mhz: u64,
     ) -> Self {
-        let mut rm = resource_mgr::Resources::new(objs.root.total_bytes(), objs.root.slot_region().len());
-        let shell_container = rm.create("shell", SHELL_QUOTA, 64).ok();
-        let mut objs = objs;
-        // One chunk; the resource manager's quota is the limit.
-        let shell_memory = objs.new_container(1).unwrap_or_default();
         Supervisor {
-            shell_container,
-            shell_memory,
+            shell_container: None,
+            shell_memory: crate::objects::Container::default(),
             loans: Vec::new(),
             extra_labels: alloc::collections::BTreeMap::new(),
             notification,
             settled: false,
             conns: conn_mgr::Connections::new(),
-            rm,
             containers: alloc::collections::BTreeMap::new(),
             shell_conns: Vec::new(),
             out,
@@ -329,7 +325,7 @@ impl Supervisor {
             .table
             .add(name.clone(), image.to_string(), manifest)
             .ok_or(SupError::TableFull)?;
-        if let Err(e) = self.start_instance(id, image, &[], Role::Current) {
+        if let Err(e) = self.start_instance(id, image, &[], Role::Current, &[]) {
             self.table.remove(id);
             return Err(e);
         }
@@ -339,8 +335,19 @@ impl Supervisor {
         Ok(id)
     }
 
-    /// Starts an instance of component `id` from `image` with `state`.
-    fn start_instance(&mut self, id: u32, image: &str, state: &[u8], role: Role) -> Result<u64, SupError> {
+    /// Starts an instance of component `id` from `image` with `state`;
+    /// `moved` capabilities of the root CNode go into its CNode (see
+    /// `LaunchSpec::moved_caps`). Its memory is a new container of the
+    /// resource manager, except the resource manager's own, which comes
+    /// from the root task's pool.
+    pub(crate) fn start_instance(
+        &mut self,
+        id: u32,
+        image: &str,
+        state: &[u8],
+        role: Role,
+        moved: &[(u64, u64)],
+    ) -> Result<u64, SupError> {
         let (bytes, manifest) = self.image(image)?;
         let record = self.table.by_id(id).ok_or(SupError::Refused("unknown component"))?;
         let generation = record.generation;
@@ -356,16 +363,17 @@ impl Supervisor {
         };
         // The resource container first: connections to object servers are
         // paid for from it.
-        let name = self.table.by_id(id).map(|r| r.name.clone()).unwrap_or_default();
         let chunks = (manifest.quota_kib as u64 * 1024).div_ceil(CHUNK_BYTES);
-        let cid = self.rm.create(&name, chunks * CHUNK_BYTES, 1 << abi::CNODE_BITS).ok();
-        let mut memory = match self.objs.new_container(chunks) {
-            Ok(m) => m,
-            Err(e) => {
-                if let Some(cid) = cid {
-                    let _ = self.rm.destroy(cid);
+        let (cid, mut memory) = if self.is_resource_manager(id) {
+            (None, self.objs.bootstrap_container(chunks)?)
+        } else {
+            let cid = self.rm_create(chunks, 1 << manifest.cnode_bits)?;
+            match self.new_memory(cid, chunks) {
+                Ok(m) => (Some(cid), m),
+                Err(e) => {
+                    self.rm_destroy(cid);
+                    return Err(e);
                 }
-                return Err(e.into());
             }
         };
         let number = self.next_instance;
@@ -383,6 +391,14 @@ impl Supervisor {
         if service_name.as_deref() == Some("security") {
             extra.push((SLOT_SECURITY_NOTIFY, self.notification.cptr(), api::SETTLED_SIGNAL));
         }
+        // The resource manager makes chunks in the root task's CNode.
+        if self.is_resource_manager(id) {
+            extra.push((
+                pride_supervisor_api::resources::ROOT_CNODE_SLOT,
+                kernel_iface::abi::init_cap::CNODE,
+                0,
+            ));
+        }
         let spec = LaunchSpec {
             image: bytes,
             instance: number,
@@ -398,6 +414,8 @@ impl Supervisor {
             supervisor_ep: self.endpoint,
             connections: &connections,
             extra_caps: &extra,
+            moved_caps: moved,
+            cnode_bits: manifest.cnode_bits as u64,
         };
         let loaded = match loader::load(&mut self.objs, &spec, memory) {
             Ok(l) => l,
@@ -405,11 +423,11 @@ impl Supervisor {
                 // Undo the sessions and donations of a component that
                 // never ran: the servers forget them before the memory goes.
                 self.end_loans(|l| l.lender == Lender::Instance(number), false, true);
-                if let Some(cid) = cid {
-                    let _ = self.rm.destroy(cid);
-                }
                 let _ = self.conns.close_client(id);
                 let _ = self.objs.destroy_container(memory);
+                if let Some(cid) = cid {
+                    self.rm_destroy(cid);
+                }
                 return Err(e.into());
             }
         };
@@ -453,11 +471,7 @@ impl Supervisor {
             return 0;
         };
         let inst = self.instances.swap_remove(idx);
-        if let Some(cid) = self.containers.remove(&number) {
-            // Ends its donations: to servers (the bytes return to it, then
-            // with its container to the pool) and from clients (returned).
-            let _ = self.rm.destroy(cid);
-        }
+        let cid = self.containers.remove(&number);
         if inst.role == Role::Current {
             self.close_sessions_of(inst.component);
         }
@@ -468,6 +482,12 @@ impl Supervisor {
         let bytes = inst.loaded.container.quota_bytes();
         if let Err(e) = self.objs.destroy_container(inst.loaded.container) {
             let _ = writeln!(self.out, "supervisor: reclaiming instance {number}: {e}");
+        }
+        if let Some(cid) = cid {
+            // The chunks go back to the resource manager, and the books end
+            // the container's donations: those it made (returned to it
+            // first) and those made to it (returned to their clients).
+            self.rm_destroy(cid);
         }
         bytes
     }
@@ -561,9 +581,18 @@ impl Supervisor {
     pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
         let r = self.live_record(name)?;
         let id = r.id;
+        self.not_the_resource_manager(id)?;
         let bytes = self.destroy_instances_of(id);
         self.retire(id, State::Stopped);
         self.event(format!("stop: '{name}' stopped, {} KiB reclaimed", bytes / 1024));
+        Ok(())
+    }
+
+    /// Refuses to stop or replace the resource manager.
+    fn not_the_resource_manager(&self, id: u32) -> Result<(), SupError> {
+        if self.is_resource_manager(id) {
+            return Err(SupError::Refused(RM_IS_PERMANENT));
+        }
         Ok(())
     }
 
@@ -573,6 +602,9 @@ impl Supervisor {
             .table
             .by_name_mut(name)
             .ok_or_else(|| SupError::NoSuchComponent(name.to_string()))?;
+        if r.image == crate::resources::IMAGE {
+            return Err(SupError::Refused(RM_IS_PERMANENT));
+        }
         r.forgive();
         let id = r.id;
         self.restart_component(id)
@@ -589,7 +621,7 @@ impl Supervisor {
         for s in self.served_by(id) {
             self.release_callers(&s, api::SERVER_RESTARTED);
         }
-        match self.start_instance(id, &image, &[], Role::Current) {
+        match self.start_instance(id, &image, &[], Role::Current, &[]) {
             Ok(_) => {
                 self.event(format!("restart: '{name}' restarted (generation {generation})"));
                 Ok(())
@@ -655,6 +687,7 @@ impl Supervisor {
     pub fn update(&mut self, name: &str, image: &str) -> Result<(), SupError> {
         let r = self.live_record(name)?;
         let (id, old_offers, old_image) = (r.id, r.manifest.offers.clone(), r.image.clone());
+        self.not_the_resource_manager(id)?;
         let service = old_offers
             .first()
             .cloned()
@@ -701,7 +734,7 @@ impl Supervisor {
         }
 
         // 3. Start the new version with the state; wait for READY.
-        let outcome = match self.start_instance(id, image, &state, Role::Candidate) {
+        let outcome = match self.start_instance(id, image, &state, Role::Candidate, &[]) {
             Err(e) => Err(e.to_string()),
             Ok(new) => loop {
                 match self.pump() {
@@ -955,7 +988,11 @@ impl Supervisor {
 
     /// (Re)connects instance `idx` to its `index`-th wanted service.
     fn connect(&mut self, idx: usize, index: u64) -> u64 {
-        let (id, cnode) = (self.instances[idx].component, self.instances[idx].loaded.cnode);
+        let (id, cnode, depth) = (
+            self.instances[idx].component,
+            self.instances[idx].loaded.cnode,
+            self.instances[idx].loaded.cnode_bits,
+        );
         let Some(want) = self
             .table
             .by_id(id)
@@ -971,8 +1008,8 @@ impl Supervisor {
             return api::DENIED;
         };
         let slot = abi::SLOT_WANTED_BASE + index;
-        let _ = cnode.cnode_delete(slot, abi::CNODE_BITS);
-        match cnode.cnode_mint(slot, abi::CNODE_BITS, root_slot(ep.cptr()), CapRights::ALL, badge) {
+        let _ = cnode.cnode_delete(slot, depth);
+        match cnode.cnode_mint(slot, depth, root_slot(ep.cptr()), CapRights::ALL, badge) {
             Ok(()) => api::OK,
             Err(_) => api::SERVICE_DOWN,
         }
@@ -1049,16 +1086,23 @@ impl Supervisor {
 
     /// `mem`.
     pub fn write_mem(&mut self) {
-        let (free_chunks, chunks) = self.objs.chunk_counts();
         let in_use: u64 = self.instances.iter().map(|i| i.loaded.container.quota_bytes()).sum();
+        let (rm_free, rm_total, chunks, free_chunks) = self.rm_stats().unwrap_or_default();
         let _ = writeln!(
             self.out,
             "memory: {} KiB free, {} KiB in component containers ({} chunks of {} KiB carved, {} free)",
-            self.objs.free_bytes() / 1024,
+            (self.objs.free_bytes() + rm_free) / 1024,
             in_use / 1024,
             chunks,
             CHUNK_BYTES / 1024,
             free_chunks
+        );
+        let _ = writeln!(
+            self.out,
+            "resource manager: {} KiB of {} KiB free; root task's own pool: {} KiB free",
+            rm_free / 1024,
+            rm_total / 1024,
+            self.objs.free_bytes() / 1024
         );
         let _ = writeln!(
             self.out,

@@ -116,6 +116,9 @@ fn foundation() -> Expectation {
 fn components() -> Expectation {
     Expectation {
         cases: vec![
+            "resource-manager-owns-memory",
+            "resource-exhaustion-contained",
+            "resource-manager-serves-only-the-supervisor",
             "launch-stop-200-cycles",
             "launch-several",
             "restart-policy",

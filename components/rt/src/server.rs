@@ -21,12 +21,16 @@ use pride_supervisor_api::{self as api, ClientBadge};
 
 use crate::component::{SLOT_SERVICE_EP, SLOT_SUPERVISOR_EP};
 
-/// A reply: label and up to four words (the fastpath limit).
+/// A reply: label and up to four words (the fastpath limit), and perhaps
+/// one capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub label: u64,
     pub words: [u64; 4],
     pub len: u64,
+    /// A slot of the server's CSpace whose capability goes with the reply
+    /// (0: none). The client receives a copy where its receive path says.
+    pub cap: u64,
 }
 
 impl Reply {
@@ -39,6 +43,7 @@ impl Reply {
             label: api::OK,
             words: w,
             len: n as u64,
+            cap: 0,
         }
     }
     /// An error reply with `label` and no words.
@@ -47,12 +52,22 @@ impl Reply {
             label,
             words: [0; 4],
             len: 0,
+            cap: 0,
         }
+    }
+    /// The same reply, carrying the capability in `slot`.
+    pub const fn with_cap(self, slot: u64) -> Reply {
+        Reply { cap: slot, ..self }
     }
     /// A reply of `len` words whose words 4 and up the handler already
     /// wrote (with [`crate::msg::Outgoing`]) and whose first four are `words`.
     pub const fn long(label: u64, words: [u64; 4], len: u64) -> Reply {
-        Reply { label, words, len }
+        Reply {
+            label,
+            words,
+            len,
+            cap: 0,
+        }
     }
     /// No reply at all: the caller stays blocked until the supervisor
     /// releases it (when this server stops or restarts). For testing that
@@ -62,6 +77,7 @@ impl Reply {
             label: NO_REPLY,
             words: [0; 4],
             len: 0,
+            cap: 0,
         }
     }
 }
@@ -109,6 +125,9 @@ pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
         };
         msg = if reply.label == NO_REPLY {
             ep.recv()
+        } else if reply.cap != 0 {
+            ipc_buffer::set_cap(0, reply.cap);
+            ep.reply_recv(MessageInfo::new(reply.label, 0, 1, reply.len), reply.words)
         } else {
             ep.reply_recv(MessageInfo::new(reply.label, 0, 0, reply.len), reply.words)
         };

@@ -48,6 +48,7 @@ extern crate alloc;
 
 pub mod donation;
 pub mod manifest;
+pub mod resources;
 pub mod security;
 pub mod store;
 

@@ -46,6 +46,19 @@ pub struct Manifest {
     /// so servers size this for their working set.
     #[serde(default)]
     pub heap_kib: u32,
+    /// log2 of the slots in the component's CNode (8 unless it keeps many
+    /// capabilities, like the resource manager's chunks).
+    #[serde(default = "default_cnode_bits")]
+    pub cnode_bits: u8,
+}
+
+/// The usual CNode: 256 slots.
+pub const DEFAULT_CNODE_BITS: u8 = 8;
+/// The largest CNode a manifest may ask for: 4096 slots (128 KiB).
+pub const MAX_CNODE_BITS: u8 = 12;
+
+fn default_cnode_bits() -> u8 {
+    DEFAULT_CNODE_BITS
 }
 
 /// Why a manifest was refused.
@@ -85,6 +98,9 @@ impl Manifest {
         }
         if self.heap_kib as u64 * 1024 > self.quota_kib as u64 * 1024 / 2 {
             return Err(ManifestError::Invalid("heap_kib"));
+        }
+        if !(DEFAULT_CNODE_BITS..=MAX_CNODE_BITS).contains(&self.cnode_bits) {
+            return Err(ManifestError::Invalid("cnode_bits"));
         }
         if self.wants.len() > MAX_WANTS || !self.wants.iter().all(|s| valid_name(s)) {
             return Err(ManifestError::Invalid("wants"));
@@ -131,6 +147,7 @@ mod tests {
                 window_ms: 10_000,
             },
             heap_kib: 64,
+            cnode_bits: 8,
         }
     }
 

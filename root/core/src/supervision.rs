@@ -209,6 +209,7 @@ mod tests {
             wants: vec![],
             restart,
             heap_kib: 0,
+            cnode_bits: 8,
         }
     }
 

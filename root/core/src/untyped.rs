@@ -24,7 +24,7 @@ pub struct Untyped {
 }
 
 impl Untyped {
-    fn size(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         1u64 << self.size_bits
     }
     /// Where an object of `2^bits` bytes would go, if it fits.
@@ -121,6 +121,13 @@ impl Pool {
     /// Removes and returns every untyped (for handing chunks back).
     pub fn drain(&mut self) -> Vec<Untyped> {
         core::mem::take(&mut self.untypeds)
+    }
+
+    /// Removes and returns the untypeds `pick` chooses.
+    pub fn take(&mut self, mut pick: impl FnMut(&Untyped) -> bool) -> Vec<Untyped> {
+        let (taken, kept) = core::mem::take(&mut self.untypeds).into_iter().partition(|u| pick(u));
+        self.untypeds = kept;
+        taken
     }
 }
 
@@ -237,6 +244,30 @@ impl UntypedAllocator {
     pub fn alloc(&mut self, size_bits: u32) -> Result<Placement, AllocError> {
         self.pool.alloc(size_bits)
     }
+
+    /// Removes the untypeds to hand over to the resource manager and
+    /// returns them: every untouched untyped of at least `2^min_bits`
+    /// bytes, except the smallest of those that the root task keeps so
+    /// that at least `keep_bytes` stay free here. Smaller untypeds always
+    /// stay (the root task's own objects are small).
+    pub fn hand_over(&mut self, min_bits: u8, keep_bytes: u64) -> Vec<Untyped> {
+        let mut candidates: Vec<Untyped> = self
+            .untypeds()
+            .iter()
+            .filter(|u| u.watermark == 0 && u.size_bits >= min_bits)
+            .copied()
+            .collect();
+        candidates.sort_by_key(|u| u.size_bits);
+        let mut kept_free = self.free_bytes() - candidates.iter().map(Untyped::size).sum::<u64>();
+        let mut keep = Vec::new();
+        while kept_free < keep_bytes && !candidates.is_empty() {
+            let u = candidates.remove(0);
+            kept_free += u.size();
+            keep.push(u.slot);
+        }
+        let give: Vec<u64> = candidates.iter().map(|u| u.slot).collect();
+        self.pool.take(|u| give.contains(&u.slot))
+    }
 }
 
 #[cfg(test)]
@@ -315,6 +346,29 @@ mod tests {
         }
         assert_eq!(a.free_bytes(), 0);
         assert_eq!(a.alloc(4), Err(AllocError::OutOfMemory { size_bits: 4 }));
+    }
+
+    #[test]
+    fn hands_over_large_untouched_untypeds_and_keeps_a_reserve() {
+        let mut a = UntypedAllocator::from_bootinfo(&bootinfo(&[
+            (0x1000, 12, false),     // 20: small, always kept
+            (0x10_0000, 20, false),  // 21: 1 MiB
+            (0x20_0000, 21, false),  // 22: 2 MiB
+            (0x100_0000, 24, false), // 23: 16 MiB
+            (0x200_0000, 22, false), // 24: 4 MiB, touched below
+            (0xfee0_0000, 20, true), // device: never
+        ]));
+        a.alloc(22).unwrap(); // takes all of 24 (best fit)
+        let given = a.hand_over(20, 2 << 20);
+        // Keeps the smallest large ones until 2 MiB are free: 21 (1 MiB)
+        // and 22 (2 MiB); hands over only 23.
+        assert_eq!(given.iter().map(|u| u.slot).collect::<Vec<_>>(), [23]);
+        assert_eq!(a.untypeds().len(), 4);
+        assert_eq!(a.free_bytes(), 4096 + (1 << 20) + (2 << 20));
+        // With no reserve asked for, the kept large ones go too; the small
+        // one and the touched one stay.
+        assert_eq!(a.hand_over(20, 0).len(), 2);
+        assert_eq!(a.free_bytes(), 4096);
     }
 
     #[test]
