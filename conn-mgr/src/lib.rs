@@ -1,20 +1,16 @@
 //! # conn-mgr: the connection manager's books, without the kernel
 //!
 //! Servers register service names; a client asks for a connection by name.
-//! The root task asks the security server first and passes its answer in as
-//! a [`Decision`]; on allow, [`Connections`] opens a [`Session`] and picks
-//! the badge that names it. The root task mints the client's endpoint
-//! capability with that badge, sets up the donation (with `resource-mgr`),
-//! and, when a session ends here, revokes the capability and the donation.
+//! The connection manager component (`components/connections`) asks the
+//! security server first and passes its answer in as a [`Decision`]; on
+//! allow, [`Connections`] opens a [`Session`] under the badge the caller
+//! chose (in Pride: the client's id and the server generation). The
+//! component mints the client's endpoint capability with that badge and,
+//! when a session ends here, revokes it.
 //!
-//! ## Badges
-//!
-//! A session badge is 28 bits: bit 27 ([`SESSION_BADGE_BIT`]) is set and the
-//! low bits are a session number below [`SESSION_NUMBERS`] (2^20). Numbers
-//! are handed out in turn and wrap around; a number whose session is still
-//! live is skipped, so no two live sessions ever share a badge. A badge is
-//! reused only after its session has ended (the root task has revoked the
-//! capability minted with it by then).
+//! A client has at most one session per service: connecting again (after a
+//! server restart, say) replaces the old session, which is returned so its
+//! capability can be revoked.
 //!
 //! ## Operations
 //!
@@ -23,14 +19,15 @@
 //! | operation | effect | errors |
 //! | --- | --- | --- |
 //! | `register(name, server)` | offers `name`; the same server again: same id, no change | `InvalidName`, `NameTaken` |
+//! | `unregister(name)` | withdraws the name; its sessions end | `NoSuchService` |
 //! | `unregister_server(server)` | withdraws the server's names; its sessions stay | — |
-//! | `connect(client, name, decision, bytes)` | on `Allow`: a session, fresh badge | `InvalidName`, `NoSuchService`, |
+//! | `connect(client, name, decision, badge, bytes)` | on `Allow`: a session (replacing the client's old one with that service) | `InvalidName`, `NoSuchService`, |
 //! | | | `Denied`, `TooManySessions` |
 //! | `close(session)` | ends one session | `NoSuchSession` |
 //! | `close_client(client)` | ends the client's sessions (it exited) | — |
 //! | `close_server(server)` | ends the sessions `server` serves | — |
 //! | `withdraw(pred)` | ends the sessions a policy change no longer allows | — |
-//! | `by_badge(badge)` | the live session with that badge | — |
+//! | `find(client, name)` | the client's live session with that service | — |
 //! | `sessions()` | live sessions by id, for the shell's `conns` | — |
 //!
 //! `register` also fails with `TooManyServices` once service ids run out.
@@ -49,33 +46,17 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Badge bit set on every session badge.
-pub const SESSION_BADGE_BIT: u64 = 1 << 27;
-/// Session numbers are `0..SESSION_NUMBERS`: at most this many live sessions.
-pub const SESSION_NUMBERS: u32 = 1 << 20;
 /// Longest service name, in bytes.
 pub const NAME_MAX: usize = 64;
-
-/// The badge of session number `number` (below [`SESSION_NUMBERS`]).
-pub const fn session_badge(number: u32) -> u64 {
-    SESSION_BADGE_BIT | (number as u64 & (SESSION_NUMBERS as u64 - 1))
-}
-
-/// The session number in a session badge; `None` for any other word.
-pub const fn session_number(badge: u64) -> Option<u32> {
-    let number = badge & !SESSION_BADGE_BIT;
-    if badge & SESSION_BADGE_BIT == 0 || number >= SESSION_NUMBERS as u64 {
-        None
-    } else {
-        Some(number as u32)
-    }
-}
+/// Live sessions at most, unless [`Connections::with_session_limit`] says
+/// otherwise.
+pub const DEFAULT_SESSION_LIMIT: u32 = 1 << 20;
 
 /// Names a registration. Never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ServiceId(pub u32);
 
-/// Names a session. Never reused (its badge may be, once it has ended).
+/// Names a session. Never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(pub u64);
 
@@ -106,7 +87,7 @@ pub struct Session {
     pub service_name: String,
     /// The server's component id.
     pub server: u32,
-    /// The badge of the client's endpoint capability.
+    /// The badge of the client's endpoint capability (chosen by the caller).
     pub badge: u64,
     /// Bytes the client donates to the server for this session.
     pub donation: u64,
@@ -125,7 +106,7 @@ pub enum CmError {
     Denied,
     /// No live session has that id: the caller's id is stale.
     NoSuchSession,
-    /// Every session number is live: the system holds too many sessions.
+    /// The limit of live sessions is reached.
     TooManySessions,
     /// Too many registrations (2^32 service ids used).
     TooManyServices,
@@ -148,12 +129,7 @@ pub fn valid_name(name: &str) -> bool {
 pub struct Connections {
     services: BTreeMap<String, Service>,
     sessions: BTreeMap<SessionId, Session>,
-    /// Live badges and their sessions.
-    badges: BTreeMap<u64, SessionId>,
-    /// Session numbers in use are `0..numbers`.
-    numbers: u32,
-    /// The next number to try.
-    cursor: u32,
+    limit: u32,
     next_service: u32,
     next_session: u64,
 }
@@ -165,20 +141,17 @@ impl Default for Connections {
 }
 
 impl Connections {
-    /// Empty, with all [`SESSION_NUMBERS`] session numbers.
+    /// Empty, with room for [`DEFAULT_SESSION_LIMIT`] live sessions.
     pub fn new() -> Connections {
-        Connections::with_session_limit(SESSION_NUMBERS)
+        Connections::with_session_limit(DEFAULT_SESSION_LIMIT)
     }
 
-    /// Empty, with session numbers `0..limit` only (`limit` is clamped to
-    /// `1..=SESSION_NUMBERS`): at most `limit` live sessions.
+    /// Empty, with room for `limit` (at least 1) live sessions.
     pub fn with_session_limit(limit: u32) -> Connections {
         Connections {
             services: BTreeMap::new(),
             sessions: BTreeMap::new(),
-            badges: BTreeMap::new(),
-            numbers: limit.clamp(1, SESSION_NUMBERS),
-            cursor: 0,
+            limit: limit.max(1),
             next_service: 0,
             next_session: 0,
         }
@@ -204,6 +177,13 @@ impl Connections {
         Ok(id)
     }
 
+    /// Withdraws the name `name` (its server is gone for good) and ends
+    /// its sessions; returns them.
+    pub fn unregister(&mut self, name: &str) -> Result<Vec<Session>, CmError> {
+        let s = self.services.remove(name).ok_or(CmError::NoSuchService)?;
+        Ok(self.withdraw(|x| x.service == s.id))
+    }
+
     /// Withdraws every name `server` offers; returns them. Its sessions go
     /// on until closed.
     pub fn unregister_server(&mut self, server: u32) -> Vec<Service> {
@@ -225,45 +205,47 @@ impl Connections {
     }
 
     /// Opens a session of `client` with the service `name`, if `decision`
-    /// allows, with a fresh badge; `donation_bytes` is recorded for the
-    /// caller's donation. Returns a copy of the session.
+    /// allows, under `badge`; `donation_bytes` is recorded for the caller's
+    /// donation. The client's earlier session with the service, if any,
+    /// ends. Returns the new session and the one it replaced.
     pub fn connect(
         &mut self,
         client: u32,
         name: &str,
         decision: Decision,
+        badge: u64,
         donation_bytes: u64,
-    ) -> Result<Session, CmError> {
+    ) -> Result<(Session, Option<Session>), CmError> {
         if !valid_name(name) {
             return Err(CmError::InvalidName);
         }
-        let service = self.services.get(name).ok_or(CmError::NoSuchService)?;
+        let service = self.services.get(name).ok_or(CmError::NoSuchService)?.clone();
         if decision == Decision::Deny {
             return Err(CmError::Denied);
         }
-        let number = self.free_number().ok_or(CmError::TooManySessions)?;
+        let old = self.find(client, name).map(|s| s.id);
+        if old.is_none() && self.sessions.len() >= self.limit as usize {
+            return Err(CmError::TooManySessions);
+        }
         let id = SessionId(self.next_session);
         self.next_session = self.next_session.checked_add(1).ok_or(CmError::TooManySessions)?;
+        let replaced = old.and_then(|o| self.sessions.remove(&o));
         let session = Session {
             id,
             client,
             service: service.id,
-            service_name: service.name.clone(),
+            service_name: service.name,
             server: service.server,
-            badge: session_badge(number),
+            badge,
             donation: donation_bytes,
         };
-        self.cursor = (number + 1) % self.numbers;
-        self.badges.insert(session.badge, id);
         self.sessions.insert(id, session.clone());
-        Ok(session)
+        Ok((session, replaced))
     }
 
     /// Ends one session; returns it.
     pub fn close(&mut self, id: SessionId) -> Result<Session, CmError> {
-        let s = self.sessions.remove(&id).ok_or(CmError::NoSuchSession)?;
-        self.badges.remove(&s.badge);
-        Ok(s)
+        self.sessions.remove(&id).ok_or(CmError::NoSuchSession)
     }
 
     /// Ends every session of `client` (it exited); returns them.
@@ -283,9 +265,11 @@ impl Connections {
         ids.into_iter().filter_map(|id| self.close(id).ok()).collect()
     }
 
-    /// The live session with `badge`.
-    pub fn by_badge(&self, badge: u64) -> Option<&Session> {
-        self.sessions.get(self.badges.get(&badge)?)
+    /// The live session of `client` with the service `name`.
+    pub fn find(&self, client: u32, name: &str) -> Option<&Session> {
+        self.sessions
+            .values()
+            .find(|s| s.client == client && s.service_name == name)
     }
 
     /// The live session `id`.
@@ -293,46 +277,22 @@ impl Connections {
         self.sessions.get(&id)
     }
 
+    /// The first live session with an id of at least `from`.
+    pub fn session_from(&self, from: SessionId) -> Option<&Session> {
+        self.sessions.range(from..).next().map(|(_, s)| s)
+    }
+
     /// Every live session, by id (for the shell's `conns`).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
-    }
-
-    /// The first number not in use, from the cursor on, wrapping around.
-    /// Walks only the run of live numbers that starts at the cursor.
-    fn free_number(&self) -> Option<u32> {
-        if self.badges.len() >= self.numbers as usize {
-            return None;
-        }
-        let first_gap = |from: u32| {
-            let mut n = from;
-            for &badge in self.badges.range(session_badge(from)..).map(|(b, _)| b) {
-                if n >= self.numbers || badge != session_badge(n) {
-                    break;
-                }
-                n += 1;
-            }
-            n
-        };
-        let n = first_gap(self.cursor);
-        if n < self.numbers {
-            return Some(n);
-        }
-        // Fewer live sessions than numbers: there is a gap before the cursor.
-        Some(first_gap(0)).filter(|&n| n < self.cursor)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::collections::BTreeSet;
     use alloc::vec;
     use proptest::prelude::*;
-
-    fn badge_ok(b: u64) -> bool {
-        b & SESSION_BADGE_BIT != 0 && b >> 28 == 0
-    }
 
     #[test]
     fn register_names_unique_per_server() {
@@ -361,48 +321,62 @@ mod tests {
     }
 
     #[test]
-    fn connect_allows_denies_and_reports() {
+    fn connect_allows_denies_replaces_and_reports() {
         let mut c = Connections::new();
         let svc = c.register("fs", 7).unwrap();
-        assert_eq!(c.connect(1, "nope", Decision::Allow, 0), Err(CmError::NoSuchService));
-        assert_eq!(c.connect(1, "bad name", Decision::Allow, 0), Err(CmError::InvalidName));
-        assert_eq!(c.connect(1, "fs", Decision::Deny, 0), Err(CmError::Denied));
+        c.register("net", 8).unwrap();
+        assert_eq!(c.connect(1, "nope", Decision::Allow, 5, 0), Err(CmError::NoSuchService));
+        assert_eq!(
+            c.connect(1, "bad name", Decision::Allow, 5, 0),
+            Err(CmError::InvalidName)
+        );
+        assert_eq!(c.connect(1, "fs", Decision::Deny, 5, 0), Err(CmError::Denied));
         assert_eq!(c.sessions().count(), 0);
-        let s = c.connect(1, "fs", Decision::Allow, 4096).unwrap();
-        assert_eq!((s.client, s.service, s.server, s.donation), (1, svc, 7, 4096));
+        let (s, none) = c.connect(1, "fs", Decision::Allow, 0x100_1001, 4096).unwrap();
+        assert_eq!(none, None);
+        assert_eq!(
+            (s.client, s.service, s.server, s.donation, s.badge),
+            (1, svc, 7, 4096, 0x100_1001)
+        );
         assert_eq!(s.service_name, "fs");
-        assert!(badge_ok(s.badge));
-        assert_eq!(session_number(s.badge), Some(0));
-        let t = c.connect(1, "fs", Decision::Allow, 0).unwrap();
-        assert_ne!(s.badge, t.badge);
+        // Another service: another session.
+        let (n, _) = c.connect(1, "net", Decision::Allow, 0x100_1001, 0).unwrap();
+        // The same service again: the old session is replaced.
+        let (t, replaced) = c.connect(1, "fs", Decision::Allow, 0x100_2001, 0).unwrap();
+        assert_eq!(replaced, Some(s.clone()));
         assert_ne!(s.id, t.id);
-        assert_eq!(c.by_badge(s.badge), Some(&s));
-        assert_eq!(c.session(t.id), Some(&t));
-        assert_eq!(c.by_badge(0), None);
-        assert_eq!(c.sessions().map(|s| s.id).collect::<Vec<_>>(), vec![s.id, t.id]);
+        assert_eq!(c.find(1, "fs"), Some(&t));
+        assert_eq!(c.session(s.id), None);
+        assert_eq!(c.sessions().map(|s| s.id).collect::<Vec<_>>(), vec![n.id, t.id]);
+        assert_eq!(c.session_from(SessionId(n.id.0 + 1)), Some(&t));
+        assert_eq!(c.session_from(SessionId(t.id.0 + 1)), None);
     }
 
     #[test]
-    fn close_one_and_by_client_and_server() {
+    fn close_one_and_by_client_and_server_and_unregister() {
         let mut c = Connections::new();
         c.register("fs", 7).unwrap();
         c.register("net", 8).unwrap();
-        let a = c.connect(1, "fs", Decision::Allow, 0).unwrap();
-        let b = c.connect(2, "fs", Decision::Allow, 0).unwrap();
-        let d = c.connect(1, "net", Decision::Allow, 0).unwrap();
-        let e = c.connect(2, "net", Decision::Allow, 0).unwrap();
+        let (a, _) = c.connect(1, "fs", Decision::Allow, 1, 0).unwrap();
+        let (b, _) = c.connect(2, "fs", Decision::Allow, 2, 0).unwrap();
+        let (d, _) = c.connect(1, "net", Decision::Allow, 1, 0).unwrap();
+        let (e, _) = c.connect(2, "net", Decision::Allow, 2, 0).unwrap();
 
         assert_eq!(c.close(a.id), Ok(a.clone()));
         assert_eq!(c.close(a.id), Err(CmError::NoSuchSession));
-        assert_eq!(c.by_badge(a.badge), None);
 
         assert_eq!(c.close_client(1), vec![d]);
         assert_eq!(c.close_client(1), vec![]);
-        // Unregistering does not end sessions; closing the server does.
+        // Unregistering a server's names does not end sessions; closing the
+        // server does.
         c.unregister_server(8);
         assert_eq!(c.session(e.id).map(|s| s.service_name.as_str()), Some("net"));
         assert_eq!(c.close_server(8), vec![e]);
-        assert_eq!(c.sessions().cloned().collect::<Vec<_>>(), vec![b]);
+        assert_eq!(c.sessions().cloned().collect::<Vec<_>>(), vec![b.clone()]);
+        // Unregistering a name ends its sessions.
+        assert_eq!(c.unregister("fs"), Ok(vec![b]));
+        assert_eq!(c.unregister("fs"), Err(CmError::NoSuchService));
+        assert_eq!(c.sessions().count(), 0);
     }
 
     #[test]
@@ -410,65 +384,23 @@ mod tests {
         let mut c = Connections::new();
         c.register("fs", 7).unwrap();
         let s: Vec<Session> = (0..6)
-            .map(|i| c.connect(i, "fs", Decision::Allow, 0).unwrap())
+            .map(|i| c.connect(i, "fs", Decision::Allow, i as u64, 0).unwrap().0)
             .collect();
         let gone = c.withdraw(|s| s.client % 2 == 1);
         assert_eq!(gone, vec![s[1].clone(), s[3].clone(), s[5].clone()]);
-        for g in &gone {
-            assert_eq!(c.by_badge(g.badge), None);
-        }
         assert_eq!(c.sessions().count(), 3);
         assert_eq!(c.withdraw(|_| false), vec![]);
     }
 
     #[test]
-    fn badges_wrap_and_skip_live_sessions() {
-        let mut c = Connections::with_session_limit(4);
+    fn the_session_limit_holds_but_a_replacement_fits() {
+        let mut c = Connections::with_session_limit(2);
         c.register("fs", 7).unwrap();
-        let s: Vec<Session> = (0..4)
-            .map(|i| c.connect(i, "fs", Decision::Allow, 0).unwrap())
-            .collect();
-        let numbers: Vec<_> = s.iter().map(|s| session_number(s.badge).unwrap()).collect();
-        assert_eq!(numbers, vec![0, 1, 2, 3]);
-        assert_eq!(c.connect(9, "fs", Decision::Allow, 0), Err(CmError::TooManySessions));
-        c.close(s[2].id).unwrap();
-        c.close(s[0].id).unwrap();
-        // The cursor is past 3: wraps, then 0 is free.
-        let t = c.connect(9, "fs", Decision::Allow, 0).unwrap();
-        assert_eq!(session_number(t.badge), Some(0));
-        // 1 is live: skipped.
-        let u = c.connect(9, "fs", Decision::Allow, 0).unwrap();
-        assert_eq!(session_number(u.badge), Some(2));
-        assert_eq!(c.connect(9, "fs", Decision::Allow, 0), Err(CmError::TooManySessions));
-    }
-
-    #[test]
-    fn a_full_wrap_of_the_badge_space_skips_a_live_session() {
-        let mut c = Connections::new();
-        c.register("fs", 7).unwrap();
-        let keep = c.connect(1, "fs", Decision::Allow, 0).unwrap();
-        let kept = c.connect(1, "fs", Decision::Allow, 0).unwrap();
-        c.close(keep.id).unwrap(); // number 0 free, number 1 live
-        for n in 2..SESSION_NUMBERS {
-            let s = c.connect(2, "fs", Decision::Allow, 0).unwrap();
-            assert_eq!(session_number(s.badge), Some(n));
-            c.close(s.id).unwrap();
-        }
-        let s = c.connect(2, "fs", Decision::Allow, 0).unwrap();
-        assert_eq!(session_number(s.badge), Some(0));
-        let s = c.connect(2, "fs", Decision::Allow, 0).unwrap();
-        assert_eq!(session_number(s.badge), Some(2), "number 1 is live: skipped");
-        assert_eq!(c.by_badge(kept.badge), Some(&kept));
-    }
-
-    #[test]
-    fn badge_encoding() {
-        assert_eq!(session_badge(0), 1 << 27);
-        assert_eq!(session_badge(SESSION_NUMBERS - 1), (1 << 27) | 0xf_ffff);
-        assert_eq!(session_number(session_badge(12345)), Some(12345));
-        assert_eq!(session_number(12345), None);
-        assert_eq!(session_number((1 << 27) | (1 << 20)), None);
-        assert_eq!(session_number((1 << 28) | (1 << 27)), None);
+        c.connect(1, "fs", Decision::Allow, 1, 0).unwrap();
+        c.connect(2, "fs", Decision::Allow, 2, 0).unwrap();
+        assert_eq!(c.connect(3, "fs", Decision::Allow, 3, 0), Err(CmError::TooManySessions));
+        assert!(c.connect(2, "fs", Decision::Allow, 2, 0).is_ok());
+        assert_eq!(c.sessions().count(), 2);
     }
 
     #[derive(Clone, Debug)]
@@ -497,17 +429,19 @@ mod tests {
         ]
     }
 
+    /// One live session per (client, service), never more than the limit.
     fn check(c: &Connections) {
-        let mut seen = BTreeSet::new();
+        let mut seen = alloc::collections::BTreeSet::new();
         for s in c.sessions() {
-            assert!(badge_ok(s.badge), "badge {:#x}", s.badge);
-            let n = session_number(s.badge).expect("a session badge");
-            assert!(n < c.numbers);
-            assert!(seen.insert(s.badge), "badge {:#x} twice", s.badge);
-            assert_eq!(c.by_badge(s.badge), Some(s));
+            assert!(
+                seen.insert((s.client, s.service)),
+                "two sessions of {} with {}",
+                s.client,
+                s.service_name
+            );
+            assert_eq!(c.find(s.client, &s.service_name), Some(s));
         }
-        assert_eq!(c.badges.len(), c.sessions.len());
-        assert!(c.sessions.len() <= c.numbers as usize);
+        assert!(c.sessions.len() <= c.limit as usize);
     }
 
     fn run(c: &mut Connections, ops: &[Op]) -> Result<(), TestCaseError> {
@@ -519,12 +453,15 @@ mod tests {
                 Op::Unregister(s) => {
                     c.unregister_server(s);
                 }
-                Op::Connect(client, n, allow, bytes) => {
+                Op::Connect(client, n, allow, badge) => {
                     let live = c.sessions().count();
                     let decision = if allow { Decision::Allow } else { Decision::Deny };
-                    match c.connect(client, NAMES[n], decision, bytes) {
-                        Ok(s) => prop_assert_eq!(c.by_badge(s.badge), Some(&s)),
-                        Err(CmError::TooManySessions) => prop_assert_eq!(live, c.numbers as usize),
+                    match c.connect(client, NAMES[n], decision, badge, 0) {
+                        Ok((s, replaced)) => {
+                            prop_assert_eq!(c.session(s.id), Some(&s));
+                            prop_assert_eq!(c.sessions().count(), live + replaced.is_none() as usize);
+                        }
+                        Err(CmError::TooManySessions) => prop_assert_eq!(live, c.limit as usize),
                         Err(_) => prop_assert_eq!(c.sessions().count(), live),
                     }
                 }
@@ -541,7 +478,7 @@ mod tests {
                 }
                 Op::Withdraw(m, r) => {
                     let gone = c.withdraw(|s| s.badge % m == r);
-                    prop_assert!(gone.iter().all(|s| s.badge % m == r && c.by_badge(s.badge).is_none()));
+                    prop_assert!(gone.iter().all(|s| s.badge % m == r && c.session(s.id).is_none()));
                     prop_assert!(c.sessions().all(|s| s.badge % m != r));
                 }
             }
@@ -552,12 +489,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn badges_stay_unique_and_well_formed(ops in proptest::collection::vec(op(), 1..200)) {
+        fn one_session_per_client_and_service(ops in proptest::collection::vec(op(), 1..200)) {
             run(&mut Connections::with_session_limit(8), &ops)?;
         }
 
         #[test]
-        fn badges_stay_unique_with_the_full_space(ops in proptest::collection::vec(op(), 1..100)) {
+        fn with_the_default_limit(ops in proptest::collection::vec(op(), 1..100)) {
             run(&mut Connections::new(), &ops)?;
         }
     }

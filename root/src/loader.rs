@@ -3,7 +3,7 @@
 //! mapped with their ELF rights, a stack with an unmapped guard page below
 //! it, an IPC buffer, a read-only boot page (id, generation, handed-over
 //! state), the component's own notification, its service endpoint, its
-//! connections, and the supervisor endpoint badged with the instance's
+//! connections (moved in: the connection manager minted them), and the supervisor endpoint badged with the instance's
 //! badge. The layout is the contract in `pride_rt::component`.
 //!
 //! If any step fails, the container comes back to the caller with
@@ -66,8 +66,6 @@ pub struct LaunchSpec<'a> {
     /// The service endpoint, copied unbadged into `SLOT_SERVICE_EP`.
     pub service_ep: Option<Cap<kind::Endpoint>>,
     pub supervisor_ep: Cap<kind::Endpoint>,
-    /// (wanted-service index, service endpoint, client badge) to mint.
-    pub connections: &'a [(u64, Cap<kind::Endpoint>, u64)],
     /// (slot, root-CNode capability, badge) to mint into other slots
     /// (badge 0: copied as it is).
     pub extra_caps: &'a [(u64, u64, u64)],
@@ -270,18 +268,6 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
             .cnode_copy(abi::SLOT_SERVICE_EP, depth, root_slot(ep.cptr()), CapRights::ALL)
             .map_err(kernel("copy service endpoint"))?;
     }
-    for &(index, ep, client_badge) in spec.connections {
-        cnode
-            .cnode_mint(
-                abi::SLOT_WANTED_BASE + index,
-                depth,
-                root_slot(ep.cptr()),
-                CapRights::ALL,
-                client_badge,
-            )
-            .map_err(kernel("mint connection"))?;
-    }
-
     for &(slot, src, badge) in spec.extra_caps {
         // Badge 0 is a plain copy (minting a CNode capability would set
         // its guard).

@@ -21,6 +21,7 @@
 
 extern crate alloc;
 
+mod connections;
 mod loader;
 mod mediation;
 mod objects;
@@ -180,6 +181,10 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     // The resource manager first: from here on it owns the memory.
     if let Err(e) = sup.start_resource_manager() {
         let _ = writeln!(sup.out, "boot: no resource manager ({e}); no component can be launched");
+    }
+    // Then the connection manager: every connection comes from it.
+    if let Err(e) = sup.start_connection_manager() {
+        let _ = writeln!(sup.out, "boot: no connection manager ({e}); no component can connect");
     }
 
     let script = sup

@@ -49,7 +49,7 @@ use pride_supervisor_api::{self as api, ClientBadge};
 use root_core::supervision::State;
 use security_srv::Operation;
 
-use crate::objects::{root_slot, Container, Lent, ObjError, Objects, ROOT_CNODE};
+use crate::objects::{root_slot, Container, Lent, Objects, ROOT_CNODE};
 use crate::supervisor::{Event, Role, SupError, Supervisor};
 
 /// The shell's subject id (client ids are 12 bits; 0 is the supervisor's
@@ -219,9 +219,10 @@ impl Supervisor {
         Ok(r.info.label() == api::OK && r.mrs[0] == 1)
     }
 
-    /// Admits `client` to `service`: asks the policy, makes the donation,
-    /// records the session. Returns the endpoint and the badge to mint.
-    pub(crate) fn admit(&mut self, client: u32, service: &str) -> Option<(Cap<kind::Endpoint>, u64)> {
+    /// Admits `client` to `service`: the connection manager asks the
+    /// policy and mints the connection, then the donation is made. Returns
+    /// the root slot holding the client's badged endpoint, and the badge.
+    pub(crate) fn admit(&mut self, client: u32, service: &str) -> Option<(u64, u64)> {
         let cc = self.container_of(client);
         let mut purse = if client == SHELL_SUBJECT {
             Purse::Shell
@@ -239,36 +240,36 @@ impl Supervisor {
         client_container: Option<resource_mgr::ContainerId>,
         purse: &mut Purse<'_>,
         service: &str,
-    ) -> Option<(Cap<kind::Endpoint>, u64)> {
-        let ep = self.service_endpoint(service)?;
+    ) -> Option<(u64, u64)> {
         let gen = self.service_generation(service)?;
-        if !self
-            .ask(client, &format!("service:{service}"), Operation::Connect)
-            .unwrap_or(false)
-        {
-            let _ = self.conns.connect(client, service, conn_mgr::Decision::Deny, 0);
-            let label = self.label_of(client);
-            self.log
-                .push(self.now_ms(), format!("connect: {label} to '{service}' denied"));
-            return None;
-        }
-        let badge = ClientBadge {
-            client: client as u16,
-            generation: gen as u16,
-        }
-        .to_badge();
-        let mut donation = 0;
+        let label = self.label_of(client);
+        // Fail closed: with a security server that cannot answer now (down,
+        // or being swapped), nobody connects; with none at all, everybody.
+        let mediated = self.services.iter().any(|s| s.name == "security");
+        let connected = if mediated && !self.security_available() {
+            Err(api::DENIED)
+        } else {
+            self.cm_connect(client, gen, mediated, service, &label)
+        };
+        let (slot, badge) = match connected {
+            Ok(c) => c,
+            Err(why) => {
+                let why = if why == api::DENIED { "denied" } else { "refused" };
+                self.log
+                    .push(self.now_ms(), format!("connect: {label} to '{service}' {why}"));
+                return None;
+            }
+        };
         if self.is_object_server(service) {
-            donation = donation::SESSION_BYTES;
             if let Err(why) = self.donate(client, client_container, purse, service, badge) {
-                let label = self.label_of(client);
                 self.log
                     .push(self.now_ms(), format!("connect: {label} to '{service}' refused: {why}"));
+                self.cm_close(client, service);
+                self.objs.root.free_slot(slot);
                 return None;
             }
         }
-        let _ = self.conns.connect(client, service, conn_mgr::Decision::Allow, donation);
-        Some((ep, badge))
+        Some((slot, badge))
     }
 
     /// Lends `SESSION_BYTES` of the client's memory (from `purse`) to the
@@ -470,10 +471,12 @@ impl Supervisor {
     }
 
     /// Ends the sessions of component `id`, as a client and as a server
-    /// (its current instance is going away).
+    /// (its current instance is going away). As a server its clients keep
+    /// their capabilities: their next call says `SERVER_RESTARTED`, or,
+    /// if the service goes down, the kernel refuses it.
     pub(crate) fn close_sessions_of(&mut self, id: u32) {
-        let _ = self.conns.close_client(id);
-        let _ = self.conns.close_server(id);
+        self.cm_close_client(id);
+        self.cm_forget_server(id);
     }
 
     /// `policy swap MODULE`: replaces the security server's module, flushes
@@ -526,46 +529,24 @@ impl Supervisor {
     }
 
     /// After a policy change: every connection the policy no longer allows
-    /// is withdrawn. The capability is deleted from the client's CSpace, so
-    /// its next call on it is refused by the kernel (`InvalidCapability`),
-    /// and the session is closed. Returns how many were withdrawn.
+    /// is withdrawn. The connection manager asks the security server about
+    /// each session again and revokes the capability of each one denied, so
+    /// the client's next call on it is refused by the kernel
+    /// (`InvalidCapability`); its donation ends here. Returns how many were
+    /// withdrawn.
     pub fn withdraw_denied(&mut self) -> usize {
-        let mut gone = Vec::new();
-        for inst in self.instances.iter().filter(|i| i.role == Role::Current) {
-            let Some(r) = self.table.by_id(inst.component) else {
-                continue;
-            };
-            for (i, want) in r.manifest.wants.iter().enumerate() {
-                if self
-                    .conns
-                    .sessions()
-                    .any(|s| s.client == inst.component && &s.service_name == want)
-                {
-                    gone.push((
-                        inst.component,
-                        (inst.loaded.cnode, inst.loaded.cnode_bits),
-                        i as u64,
-                        want.clone(),
-                    ));
-                }
+        let gone = self.cm_recheck();
+        for (client, service) in &gone {
+            self.end_loans(|l| l.client == *client && l.service == *service, false, false);
+            if *client == SHELL_SUBJECT {
+                // The shell's copy is gone: forget it, so its next command
+                // asks again (and hears the policy's answer).
+                self.forget_shell_conn(service);
             }
-        }
-        let mut withdrawn = 0;
-        for (client, (cnode, depth), index, service) in gone {
-            if self
-                .ask(client, &format!("service:{service}"), Operation::Connect)
-                .unwrap_or(false)
-            {
-                continue;
-            }
-            let _ = cnode.cnode_delete(pride_rt::component::SLOT_WANTED_BASE + index, depth);
-            let _ = self.conns.withdraw(|s| s.client == client && s.service_name == service);
-            self.end_loans(|l| l.client == client && l.service == service, false, false);
-            let label = self.label_of(client);
+            let label = self.label_of(*client);
             self.event(format!("policy: {label}'s connection to '{service}' withdrawn"));
-            withdrawn += 1;
         }
-        withdrawn
+        gone.len()
     }
 
     /// The text of a `SHOW` or `LOG` request to the security server.
@@ -619,6 +600,28 @@ impl Supervisor {
         Ok(text)
     }
 
+    /// Ends `client`'s connection to `service`: the connection manager
+    /// revokes it (the client's next call is refused by the kernel) and
+    /// the donation ends (the server forgets the session first).
+    pub fn close_connection(&mut self, client: u32, service: &str) {
+        self.cm_close(client, service);
+        self.end_loans(|l| l.client == client && l.service == service, false, false);
+        if client == SHELL_SUBJECT {
+            self.forget_shell_conn(service);
+        }
+    }
+
+    /// Forgets the shell's connection to `service` (it was closed or
+    /// withdrawn): the next command asks for a new one.
+    pub fn forget_shell_conn(&mut self, service: &str) {
+        let key = format!("shell:{service}");
+        if let Some(i) = self.shell_conns.iter().position(|(s, _, _)| *s == key) {
+            let (_, old, _) = self.shell_conns.swap_remove(i);
+            let _ = ROOT_CNODE.cnode_delete(old.cptr(), WORD_BITS as u64);
+            self.objs.root.free_slot(old.cptr());
+        }
+    }
+
     /// The shell's connection to `service`, admitted by the policy.
     pub fn shell_conn(&mut self, service: &str) -> Result<Cap<kind::Endpoint>, SupError> {
         let gen = self
@@ -631,20 +634,12 @@ impl Supervisor {
         {
             return Ok(*ep);
         }
-        let (ep, badge) = self
+        let (slot, _) = self
             .admit(SHELL_SUBJECT, service)
             .ok_or(SupError::Refused("the policy denies the shell a connection"))?;
-        let slot = self.objs.root.alloc_slot().map_err(ObjError::from)?;
-        ROOT_CNODE
-            .cnode_mint(slot, WORD_BITS as u64, root_slot(ep.cptr()), CapRights::ALL, badge)
-            .map_err(|e| SupError::from(ObjError::Kernel("mint", e)))?;
-        let key = format!("shell:{service}");
-        if let Some(i) = self.shell_conns.iter().position(|(s, _, _)| *s == key) {
-            let (_, old, _) = self.shell_conns.swap_remove(i);
-            let _ = ROOT_CNODE.cnode_delete(old.cptr(), WORD_BITS as u64);
-            self.objs.root.free_slot(old.cptr());
-        }
-        self.shell_conns.push((key, Cap::from_cptr(slot), gen));
+        self.forget_shell_conn(service);
+        self.shell_conns
+            .push((format!("shell:{service}"), Cap::from_cptr(slot), gen));
         Ok(Cap::from_cptr(slot))
     }
 
@@ -709,23 +704,20 @@ impl Supervisor {
         let _ = self.out.write_str(&t);
     }
 
-    /// `conns`: sessions.
+    /// `conns`: sessions, from the connection manager, with the bytes
+    /// each client lent the server.
     pub fn write_conns(&mut self) {
         let mut t = String::new();
         let _ = writeln!(t, "{:<16} {:<12} {:>10} {:>9}", "client", "service", "badge", "donated");
-        for s in self.conns.sessions() {
+        for s in self.cm_sessions() {
             let client = self.label_of(s.client);
-            let gen = self.service_generation(&s.service_name).unwrap_or(0);
-            let badge = ClientBadge {
-                client: s.client as u16,
-                generation: gen as u16,
-            }
-            .to_badge();
-            let _ = writeln!(
-                t,
-                "{:<16} {:<12} {:>#10x} {:>9}",
-                client, s.service_name, badge, s.donation
-            );
+            let donated: u64 = self
+                .loans
+                .iter()
+                .filter(|l| l.client == s.client && l.service == s.service)
+                .map(|_| donation::SESSION_BYTES)
+                .sum();
+            let _ = writeln!(t, "{:<16} {:<12} {:>#10x} {:>9}", client, s.service, s.badge, donated);
         }
         let _ = self.out.write_str(&t);
     }

@@ -233,7 +233,7 @@ impl Supervisor {
     }
 
     /// Waits until instance `number` is ready (or failed).
-    fn wait_until_ready(&mut self, number: u64) -> Result<(), SupError> {
+    pub(crate) fn wait_until_ready(&mut self, number: u64) -> Result<(), SupError> {
         loop {
             match self.pump() {
                 crate::supervisor::Event::Ready(n) if n == number => return Ok(()),

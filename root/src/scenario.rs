@@ -231,8 +231,10 @@ fn components(sup: &mut Supervisor, t: &mut Tally) {
     t.case(sup, "resource-manager-owns-memory", r);
     let r = resource_exhaustion_contained(sup);
     t.case(sup, "resource-exhaustion-contained", r);
-    let r = resource_manager_serves_only_the_supervisor(sup);
-    t.case(sup, "resource-manager-serves-only-the-supervisor", r);
+    let r = managers_serve_only_the_supervisor(sup);
+    t.case(sup, "managers-serve-only-the-supervisor", r);
+    let r = managers_are_permanent(sup);
+    t.case(sup, "managers-are-permanent", r);
     let r = launch_stop_cycles(sup, 200);
     t.case(sup, "launch-stop-200-cycles", r);
     let r = launch_several(sup);
@@ -291,17 +293,26 @@ fn resource_manager_owns_memory(sup: &mut Supervisor) -> CaseResult {
     if live != known {
         return Err(format!("{live} instances, {known} resource-manager containers"));
     }
-    for r in [
-        sup.stop("resource-mgr"),
-        sup.restart("resource-mgr"),
-        sup.update("resource-mgr", "resource-mgr"),
-    ] {
-        match r {
-            Err(crate::supervisor::SupError::Refused(_)) => {}
-            other => return Err(format!("stopping or replacing the resource manager: {other:?}")),
+    Ok(())
+}
+
+/// Neither manager can be stopped, restarted or updated, and both keep
+/// serving afterwards.
+fn managers_are_permanent(sup: &mut Supervisor) -> CaseResult {
+    for (name, image) in [("resource-mgr", "resource-mgr"), ("conn-mgr", "conn-mgr")] {
+        for r in [sup.stop(name), sup.restart(name), sup.update(name, image)] {
+            match r {
+                Err(crate::supervisor::SupError::Refused(_)) => {}
+                other => return Err(format!("stopping or replacing {name}: {other:?}")),
+            }
         }
     }
-    Ok(())
+    sup.rm_stats().ok_or("the resource manager stopped answering")?;
+    let id = sup
+        .launch("hello", Some("hello-managers"))
+        .map_err(|e| format!("{e}"))?;
+    wait_ready(sup, id)?;
+    sup.stop("hello-managers").map_err(|e| format!("{e}"))
 }
 
 /// Asking for more memory than is left is an error for the one asking:
@@ -343,36 +354,35 @@ fn resource_exhaustion_contained(sup: &mut Supervisor) -> CaseResult {
     sup.stop("hello-after").map_err(|e| format!("{e}"))
 }
 
-/// A client other than the supervisor that gets hold of the resource
-/// manager's service is refused.
-fn resource_manager_serves_only_the_supervisor(sup: &mut Supervisor) -> CaseResult {
-    use pride_supervisor_api::resources as proto;
-    let ep = sup
-        .service_endpoint(crate::resources::SERVICE)
-        .ok_or("no resources service")?;
-    let gen = sup
-        .service_generation(crate::resources::SERVICE)
-        .ok_or("no generation")?;
-    let slot = sup.objs.root.alloc_slot().map_err(|_| "no slot")?;
-    let badge = ClientBadge {
-        client: 77,
-        generation: gen as u16,
-    }
-    .to_badge();
-    ROOT_CNODE
-        .cnode_mint(slot, 64, root_slot(ep.cptr()), CapRights::ALL, badge)
-        .map_err(|_| "mint failed")?;
-    let forged: Cap<kind::Endpoint> = Cap::from_cptr(slot);
-    let r = forged.call(MessageInfo::new(proto::CREATE, 0, 0, 2), [1, 64, 0, 0]);
-    let stats = forged.call(MessageInfo::new(proto::STATS, 0, 0, 0), [0; 4]);
-    let _ = ROOT_CNODE.cnode_delete(slot, 64);
-    sup.objs.root.free_slot(slot);
-    if r.info.label() != api::DENIED || stats.info.label() != api::DENIED {
-        return Err(format!(
-            "another client got {:#x} for CREATE and {:#x} for STATS",
-            r.info.label(),
-            stats.info.label()
-        ));
+/// A client other than the supervisor that gets hold of a manager's
+/// service is refused, whatever it asks.
+fn managers_serve_only_the_supervisor(sup: &mut Supervisor) -> CaseResult {
+    use pride_supervisor_api::{connections as cm, resources as rm};
+    for (service, requests) in [
+        (crate::resources::SERVICE, [rm::CREATE, rm::STATS]),
+        (crate::connections::SERVICE, [cm::CLOSE_CLIENT, cm::SESSION]),
+    ] {
+        let ep = sup.service_endpoint(service).ok_or("no such service")?;
+        let gen = sup.service_generation(service).ok_or("no generation")?;
+        let slot = sup.objs.root.alloc_slot().map_err(|_| "no slot")?;
+        let badge = ClientBadge {
+            client: 77,
+            generation: gen as u16,
+        }
+        .to_badge();
+        ROOT_CNODE
+            .cnode_mint(slot, 64, root_slot(ep.cptr()), CapRights::ALL, badge)
+            .map_err(|_| "mint failed")?;
+        let forged: Cap<kind::Endpoint> = Cap::from_cptr(slot);
+        let labels: alloc::vec::Vec<u64> = requests
+            .iter()
+            .map(|&l| forged.call(MessageInfo::new(l, 0, 0, 2), [1, 64, 0, 0]).info.label())
+            .collect();
+        let _ = ROOT_CNODE.cnode_delete(slot, 64);
+        sup.objs.root.free_slot(slot);
+        if labels.iter().any(|&l| l != api::DENIED) {
+            return Err(format!("another client of '{service}' got {labels:x?}"));
+        }
     }
     Ok(())
 }

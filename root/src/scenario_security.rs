@@ -122,6 +122,44 @@ fn run_client(sup: &mut Supervisor, image: &str, name: &str) -> Result<u64, Stri
     wait_exit(sup, n, |_, _| Ok(())).map_err(|e| format!("{name}: {e}"))
 }
 
+/// `alice` (allowed by the rules) connects and reads; the connection
+/// manager lists the session under her badge; closing it there revokes her
+/// copy, and her next read is refused by the kernel.
+fn connection_manager_revokes(sup: &mut Supervisor) -> CaseResult {
+    let id = sup.launch("store-waiter", Some("alice")).map_err(|e| format!("{e}"))?;
+    let n = sup.current(id).map(|i| i.number).ok_or("no instance")?;
+    loop {
+        match sup.pump() {
+            Event::Output(m) if m == n => break,
+            Event::Exited(m, _) | Event::Failed(m) if m == n => return Err("waiter ended early".to_string()),
+            other => sup.background(other),
+        }
+    }
+    let gen = sup.service_generation("store").ok_or("no store")?;
+    let badge = ClientBadge {
+        client: id as u16,
+        generation: gen as u16,
+    }
+    .to_badge();
+    let listed = |sup: &mut Supervisor| {
+        sup.cm_sessions()
+            .iter()
+            .any(|s| s.client == id && s.service == "store" && s.badge == badge)
+    };
+    if !listed(sup) {
+        return Err("the connection manager does not list alice's session".to_string());
+    }
+    sup.close_connection(id, "store");
+    if listed(sup) || sup.loans.iter().any(|l| l.client == id) {
+        return Err("alice's session or donation outlived the close".to_string());
+    }
+    let ntfn = sup.current(id).map(|i| i.loaded.notification).ok_or("waiter gone")?;
+    sup.signal_badged(ntfn, 4).map_err(|e| format!("{e}"))?;
+    let code = wait_exit(sup, n, |_, _| Ok(())).map_err(|e| format!("waiter: {e}"))?;
+    // InvalidCapability: the kernel refused the revoked connection.
+    expect("alice's read after the close", code, 2)
+}
+
 /// Under `open`, `mallory` connects and reads; the swap to `allowlist`
 /// (no rule for mallory) withdraws the connection; mallory's next read is
 /// refused by the kernel: the capability is gone.
@@ -187,6 +225,9 @@ pub fn run(sup: &mut Supervisor, case: Report<'_>) {
         Ok(())
     })();
     case(sup, "objects-live-in-donated-memory", r);
+
+    let r = connection_manager_revokes(sup);
+    case(sup, "connection-manager-revokes", r);
 
     let r = run_client(sup, "store-probe", "mallory")
         .and_then(|code| expect("mallory's (read << 8 | connect)", code, (2 << 8) | api::DENIED));

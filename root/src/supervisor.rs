@@ -47,9 +47,9 @@ pub const SERIAL_IRQ_BADGE: u64 = 1;
 /// Chunks of the shell's container: the memory it lends the servers it
 /// uses (and the scenarios' test subjects with it).
 pub const SHELL_CHUNKS: u64 = 1;
-/// Why the resource manager cannot be stopped, restarted or updated.
-const RM_IS_PERMANENT: &str =
-    "the resource manager holds the machine's memory: it cannot be stopped, restarted or updated";
+/// Why the managers cannot be stopped, restarted or updated.
+const MANAGERS_ARE_PERMANENT: &str =
+    "the resource and connection managers hold the memory and the connections: they cannot be stopped, restarted or updated";
 /// Slot of the security server's capability to signal the supervisor.
 pub const SLOT_SECURITY_NOTIFY: u64 = 6;
 
@@ -84,6 +84,8 @@ pub struct Service {
     pub endpoint: Cap<kind::Endpoint>,
     /// The component serving it now.
     pub server: Option<u32>,
+    /// The connection manager has the endpoint.
+    pub registered: bool,
 }
 
 /// What one message on the supervisor endpoint turned out to be.
@@ -185,8 +187,6 @@ pub struct Supervisor {
     pub notification: Cap<kind::Notification>,
     /// The security server signalled that a policy change settled.
     pub settled: bool,
-    /// The connection manager's sessions.
-    pub conns: conn_mgr::Connections,
     /// Container of each instance (by instance number).
     pub containers: alloc::collections::BTreeMap<u64, resource_mgr::ContainerId>,
     /// Labels of subjects that are not components (test subjects the
@@ -220,7 +220,6 @@ impl Supervisor {
             extra_labels: alloc::collections::BTreeMap::new(),
             notification,
             settled: false,
-            conns: conn_mgr::Connections::new(),
             containers: alloc::collections::BTreeMap::new(),
             shell_conns: Vec::new(),
             out,
@@ -291,6 +290,7 @@ impl Supervisor {
             name: name.to_string(),
             endpoint,
             server: None,
+            registered: false,
         });
         Ok(self.services.len() - 1)
     }
@@ -356,7 +356,11 @@ impl Supervisor {
             Some(s) => {
                 let i = self.service(s)?;
                 self.services[i].server = Some(id);
-                let _ = self.conns.register(s, id);
+                if !self.services[i].registered {
+                    // Once per endpoint: it outlives restarts and updates.
+                    self.cm_register(s, id);
+                    self.services[i].registered = self.cm_running_pub();
+                }
                 Some(self.services[i].endpoint)
             }
             None => None,
@@ -378,11 +382,15 @@ impl Supervisor {
         };
         let number = self.next_instance;
         self.next_instance += 1;
-        let mut connections = Vec::new();
+        // Its connections: minted by the connection manager into root slots,
+        // moved into its CSpace by the loader.
+        let mut moved = moved.to_vec();
+        let mut connection_slots = Vec::new();
         for (i, want) in manifest.wants.iter().enumerate().take(MAX_WANTS) {
             let mut purse = Purse::Starting(number, &mut memory);
-            if let Some((ep, badge)) = self.admit_from(id, cid, &mut purse, want) {
-                connections.push((i as u64, ep, badge));
+            if let Some((slot, _)) = self.admit_from(id, cid, &mut purse, want) {
+                moved.push((abi::SLOT_WANTED_BASE + i as u64, slot));
+                connection_slots.push(slot);
             }
         }
         // The security server gets a way to tell the supervisor that a
@@ -412,9 +420,8 @@ impl Supervisor {
             state,
             service_ep,
             supervisor_ep: self.endpoint,
-            connections: &connections,
             extra_caps: &extra,
-            moved_caps: moved,
+            moved_caps: &moved,
             cnode_bits: manifest.cnode_bits as u64,
         };
         let loaded = match loader::load(&mut self.objs, &spec, memory) {
@@ -423,7 +430,12 @@ impl Supervisor {
                 // Undo the sessions and donations of a component that
                 // never ran: the servers forget them before the memory goes.
                 self.end_loans(|l| l.lender == Lender::Instance(number), false, true);
-                let _ = self.conns.close_client(id);
+                // Revokes the connections (back in their root slots, or gone).
+                self.cm_close_client(id);
+                for slot in connection_slots {
+                    let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);
+                    self.objs.root.free_slot(slot);
+                }
                 let _ = self.objs.destroy_container(memory);
                 if let Some(cid) = cid {
                     self.rm_destroy(cid);
@@ -431,6 +443,10 @@ impl Supervisor {
                 return Err(e.into());
             }
         };
+        // The connections moved out of their root slots.
+        for slot in connection_slots {
+            self.objs.root.free_slot(slot);
+        }
         if let Some(cid) = cid {
             self.containers.insert(number, cid);
         }
@@ -447,6 +463,10 @@ impl Supervisor {
             if role == Role::Current {
                 r.state = State::Starting;
             }
+        }
+        if service_name.as_deref() == Some("security") {
+            // The connection manager asks this security server from now on.
+            self.link_security();
         }
         Ok(number)
     }
@@ -506,8 +526,12 @@ impl Supervisor {
     fn service_down(&mut self, service: &str) {
         if let Some(s) = self.services.iter_mut().find(|s| s.name == service) {
             s.server = None;
+            s.registered = false;
             let _ = ROOT_CNODE.cnode_revoke(s.endpoint.cptr(), WORD_BITS as u64);
         }
+        // The revoke took the connection manager's copy and every
+        // connection made from it; its books follow.
+        self.cm_unregister(service);
         self.release_callers(service, api::SERVICE_DOWN);
     }
 
@@ -581,17 +605,17 @@ impl Supervisor {
     pub fn stop(&mut self, name: &str) -> Result<(), SupError> {
         let r = self.live_record(name)?;
         let id = r.id;
-        self.not_the_resource_manager(id)?;
+        self.not_a_manager(id)?;
         let bytes = self.destroy_instances_of(id);
         self.retire(id, State::Stopped);
         self.event(format!("stop: '{name}' stopped, {} KiB reclaimed", bytes / 1024));
         Ok(())
     }
 
-    /// Refuses to stop or replace the resource manager.
-    fn not_the_resource_manager(&self, id: u32) -> Result<(), SupError> {
-        if self.is_resource_manager(id) {
-            return Err(SupError::Refused(RM_IS_PERMANENT));
+    /// Refuses to stop or replace a manager.
+    fn not_a_manager(&self, id: u32) -> Result<(), SupError> {
+        if self.is_manager(id) {
+            return Err(SupError::Refused(MANAGERS_ARE_PERMANENT));
         }
         Ok(())
     }
@@ -602,8 +626,8 @@ impl Supervisor {
             .table
             .by_name_mut(name)
             .ok_or_else(|| SupError::NoSuchComponent(name.to_string()))?;
-        if r.image == crate::resources::IMAGE {
-            return Err(SupError::Refused(RM_IS_PERMANENT));
+        if r.image == crate::resources::IMAGE || r.image == crate::connections::IMAGE {
+            return Err(SupError::Refused(MANAGERS_ARE_PERMANENT));
         }
         r.forgive();
         let id = r.id;
@@ -687,7 +711,7 @@ impl Supervisor {
     pub fn update(&mut self, name: &str, image: &str) -> Result<(), SupError> {
         let r = self.live_record(name)?;
         let (id, old_offers, old_image) = (r.id, r.manifest.offers.clone(), r.image.clone());
-        self.not_the_resource_manager(id)?;
+        self.not_a_manager(id)?;
         let service = old_offers
             .first()
             .cloned()
@@ -1004,14 +1028,13 @@ impl Supervisor {
         if self.service_generation(&want).is_none() {
             return api::SERVICE_DOWN;
         }
-        let Some((ep, badge)) = self.admit(id, &want) else {
+        let Some((from, _)) = self.admit(id, &want) else {
             return api::DENIED;
         };
-        let slot = abi::SLOT_WANTED_BASE + index;
-        let _ = cnode.cnode_delete(slot, depth);
-        match cnode.cnode_mint(slot, depth, root_slot(ep.cptr()), CapRights::ALL, badge) {
-            Ok(()) => api::OK,
-            Err(_) => api::SERVICE_DOWN,
+        if self.move_to_client(from, cnode, abi::SLOT_WANTED_BASE + index, depth) {
+            api::OK
+        } else {
+            api::SERVICE_DOWN
         }
     }
 

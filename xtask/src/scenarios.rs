@@ -118,7 +118,8 @@ fn components() -> Expectation {
         cases: vec![
             "resource-manager-owns-memory",
             "resource-exhaustion-contained",
-            "resource-manager-serves-only-the-supervisor",
+            "managers-serve-only-the-supervisor",
+            "managers-are-permanent",
             "launch-stop-200-cycles",
             "launch-several",
             "restart-policy",
@@ -188,6 +189,7 @@ fn security() -> Expectation {
         cases: vec![
             "shell-sets-up-objects",
             "objects-live-in-donated-memory",
+            "connection-manager-revokes",
             "no-rule-connect-denied",
             "rule-allows-connect-and-read",
             "no-rule-read-denied",

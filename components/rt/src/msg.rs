@@ -85,6 +85,13 @@ impl Outgoing {
         let (info, mrs) = self.finish(label);
         ep.call(info, mrs)
     }
+
+    /// `seL4_Call`s `ep` with this message and the capability `cap` (a
+    /// CPtr of the caller's CSpace).
+    pub fn call_with_cap(&self, ep: Cap<Endpoint>, label: u64, cap: u64) -> Received {
+        let (info, mrs) = self.finish(label);
+        ep.call_with_caps(info, mrs, &[cap])
+    }
 }
 
 /// Word `i` of a received message, if the message has it.

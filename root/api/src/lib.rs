@@ -46,6 +46,7 @@
 
 extern crate alloc;
 
+pub mod connections;
 pub mod donation;
 pub mod manifest;
 pub mod resources;
