@@ -805,23 +805,71 @@ fn mediation_costs(sup: &mut Supervisor) -> CaseResult {
     if get("public/readme") != api::OK {
         return fail("benchmark read refused");
     }
+    // The servers' own work, as they count it (user-mode ticks from
+    // receive to reply): the store's per GET, the security server's per
+    // DECIDE. What is left of a request's cost is IPC and the client.
+    let store_work = || shell.call(MessageInfo::new(proto::WORK, 0, 0, 0), [0; 4]).mrs;
+    let security_work = |sup: &mut Supervisor| {
+        sup.supervisor_conn("security", crate::mediation::SUPERVISOR_CLIENT)
+            .map(|c| {
+                c.call(
+                    MessageInfo::new(pride_supervisor_api::security::STATUS, 0, 0, 0),
+                    [0; 4],
+                )
+                .mrs[3]
+            })
+            .unwrap_or(0)
+    };
+    let w0 = store_work();
     let t = pride_rt::tsc();
     for _ in 0..N {
         let _ = get("public/readme");
     }
     let cached = (pride_rt::tsc() - t) / N;
+    let w1 = store_work();
     // GET of a different object each time: every decision is a cache miss
     // that consults the security server (the objects do not exist: the
     // store answers NOT_FOUND after the decision).
     let keys: alloc::vec::Vec<String> = (0..200).map(|i| format!("miss/{i}")).collect();
+    let s0 = security_work(sup);
     let t = pride_rt::tsc();
     for k in &keys {
         let _ = get(k);
     }
     let miss = (pride_rt::tsc() - t) / keys.len() as u64;
+    let w2 = store_work();
+    let s1 = security_work(sup);
+    if w1[1] - w0[1] != N || w2[3] - w1[3] != keys.len() as u64 {
+        return fail("the store did not count every benchmark GET");
+    }
+    // The same cached GET with the request built once: the call alone,
+    // without the client's marshalling.
+    let (info, mrs) = {
+        let mut m = pride_rt::msg::Outgoing::new();
+        m.word(13).bytes(b"public/readme");
+        m.finish(proto::GET)
+    };
+    let w3 = store_work();
+    let t = pride_rt::tsc();
+    for _ in 0..N {
+        let _ = shell.call(info, mrs);
+    }
+    let cached_call = (pride_rt::tsc() - t) / N;
+    let w4 = store_work();
+    if w4[1] - w3[1] != N {
+        return fail("the store did not count every benchmark GET");
+    }
+    let cached_call_work = (w4[0] - w3[0]) / N;
+    let _ = writeln!(sup.out, "bench: store_get_cached_call={cached_call}");
+    let _ = writeln!(sup.out, "bench: store_get_cached_call_work={cached_call_work}");
+
+    let miss_store_work = (w2[2] - w1[2]) / keys.len() as u64;
+    let miss_security_work = (s1 - s0) / keys.len() as u64;
     let _ = writeln!(sup.out, "bench: store_plain_ticks={plain} rounds={N}");
     let _ = writeln!(sup.out, "bench: store_get_cached_ticks={cached} rounds={N}");
     let _ = writeln!(sup.out, "bench: store_get_miss_ticks={miss} rounds={}", keys.len());
+    let _ = writeln!(sup.out, "bench: store_get_miss_store_work={miss_store_work}");
+    let _ = writeln!(sup.out, "bench: store_get_miss_security_work={miss_security_work}");
     // Eight object servers, then swaps.
     for i in 2..=8 {
         let name = format!("store{i}");

@@ -302,6 +302,14 @@ fn bench() -> Result<ExitCode> {
     let plain = value("store_plain_ticks")?;
     let cached = value("store_get_cached_ticks")?;
     let miss = value("store_get_miss_ticks")?;
+    let cached_call = value("store_get_cached_call")?;
+    let cached_call_work = value("store_get_cached_call_work")?;
+    let miss_store_work = value("store_get_miss_store_work")?;
+    let miss_security_work = value("store_get_miss_security_work")?;
+    // What is left when the servers' own work is taken out: IPC and the
+    // client's side of the call.
+    let cached_ipc = cached_call.saturating_sub(cached_call_work);
+    let miss_ipc = miss.saturating_sub(miss_store_work + miss_security_work);
     let swap = value("policy_swap_ticks")?;
     /// Raw seL4 fastpath Call+ReplyRecv between two address spaces, same QEMU
     /// and kernel configuration (shared notes, sel4-5.0-x86_64.md).
@@ -320,6 +328,12 @@ fn bench() -> Result<ExitCode> {
          | store request without a decision (`STATS`; mean of 1000) | {plain} | {:.2} x ping round trip |\n\
          | store `GET` with a cached decision (mean of 1000) | {cached} | {:.2} x ping round trip; {:.2} x the undecided request |\n\
          | store `GET` with a cache miss that consults the security server (mean of 200) | {miss} | {:.2} x ping round trip; {:.2} x the undecided request |\n\
+         | the same cached `GET`, its request built once (the call alone; mean of 1000) | {cached_call} | {:.2} x ping round trip |\n\
+         | of that: the store's own work (counted in the store, receive to reply) | {cached_call_work} | |\n\
+         | of that: the rest, the IPC round trip (target: at most 1.3 x raw round trip) | {cached_ipc} | {:.2} x ping round trip |\n\
+         | of a missed `GET`: the store's own work, without its call to the security server | {miss_store_work} | |\n\
+         | of a missed `GET`: the security server's own work on the `DECIDE` | {miss_security_work} | |\n\
+         | of a missed `GET`: the rest, two IPC round trips and the client's marshalling (target: at most 3 x raw round trip) | {miss_ipc} | {:.2} x ping round trip |\n\
          | policy swap with 8 object servers flushing and acknowledging (mean of 6) | {swap} | {:.3} ms of guest time at 1 tick/ns |\n",
         round_trip as f64 / RAW_SEL4_ROUND_TRIP as f64,
         launch as f64 / round_trip as f64,
@@ -331,6 +345,9 @@ fn bench() -> Result<ExitCode> {
         cached as f64 / plain.max(1) as f64,
         miss as f64 / round_trip as f64,
         miss as f64 / plain.max(1) as f64,
+        cached_call as f64 / round_trip as f64,
+        cached_ipc as f64 / round_trip as f64,
+        miss_ipc as f64 / round_trip as f64,
         swap as f64 / 1e6,
     );
     print!("{table}");

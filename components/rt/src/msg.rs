@@ -52,10 +52,20 @@ impl Outgoing {
 
     /// Appends bytes, 8 per word (little-endian; the last word zero-padded).
     pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        for chunk in b.chunks(8) {
+        let mut words = b.chunks_exact(8);
+        for chunk in &mut words {
+            // A whole word: one load, no copy loop (this is on every request).
             let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
+            w.copy_from_slice(chunk);
             self.word(u64::from_le_bytes(w));
+        }
+        let tail = words.remainder();
+        if !tail.is_empty() {
+            let mut w = 0u64;
+            for (i, &byte) in tail.iter().enumerate() {
+                w |= (byte as u64) << (8 * i);
+            }
+            self.word(w);
         }
         self
     }
@@ -115,7 +125,15 @@ pub fn bytes<'a>(msg: &Received, start: usize, len: usize, out: &'a mut [u8]) ->
     for i in 0..words {
         let w = word(msg, start + i)?.to_le_bytes();
         let n = (len - i * 8).min(8);
-        out[i * 8..i * 8 + n].copy_from_slice(&w[..n]);
+        if n == 8 {
+            // A whole word: a fixed-size copy, no copy loop.
+            let dst: &mut [u8; 8] = (&mut out[i * 8..i * 8 + 8]).try_into().ok()?;
+            *dst = w;
+        } else {
+            for (d, s) in out[i * 8..i * 8 + n].iter_mut().zip(w) {
+                *d = s;
+            }
+        }
     }
     Some(&out[..len])
 }

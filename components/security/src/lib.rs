@@ -49,6 +49,8 @@ struct Security {
     core: SecurityServer,
     labels: BTreeMap<u32, String>,
     boot_tsc: u64,
+    /// Ticks spent serving `DECIDE` requests (see `STATUS`).
+    decide_ticks: u64,
 }
 
 impl Security {
@@ -174,8 +176,19 @@ impl Server for Security {
                 }
                 Self::text_reply(&t)
             }
-            proto::STATUS => Reply::ok(&[self.core.epoch(), self.core.is_settled() as u64, self.core.log.total()]),
+            proto::STATUS => Reply::ok(&[
+                self.core.epoch(),
+                self.core.is_settled() as u64,
+                self.core.log.total(),
+                self.decide_ticks,
+            ]),
             _ => Reply::error(BAD_REQUEST),
+        }
+    }
+
+    fn account(&mut self, label: u64, ticks: u64) {
+        if label == proto::DECIDE {
+            self.decide_ticks += ticks;
         }
     }
 
@@ -214,6 +227,7 @@ pub fn run(boot: Boot, module: &str, rules: &str) -> ! {
         core,
         labels: handed.labels.into_iter().collect(),
         boot_tsc: pride_rt::tsc(),
+        decide_ticks: 0,
     };
     if !boot.state.is_empty() {
         // A swap: the new module starts a new epoch, and every object

@@ -43,6 +43,13 @@ struct StoreServer {
     cache: DecisionCache,
     sessions: Sessions<Donated>,
     store: Store<Donated>,
+    /// Benchmark accounting (`WORK`): whether the request being served
+    /// asked the security server, and how long that call took.
+    asked: Option<u64>,
+    /// (ticks, count) of `GET`s decided from the cache, and of those that
+    /// asked (without the call).
+    work_cached: (u64, u64),
+    work_asked: (u64, u64),
 }
 
 /// A session's donated memory, for the framework.
@@ -79,7 +86,9 @@ impl StoreServer {
         let mut m = Outgoing::new();
         m.word(sec::header(subject, op as u8, object.len()))
             .bytes(object.as_bytes());
+        let before = pride_rt::tsc();
         let r = m.call(self.security, sec::DECIDE);
+        self.asked = Some(pride_rt::tsc() - before);
         if r.info.label() != OK {
             return false;
         }
@@ -139,7 +148,7 @@ impl Server for StoreServer {
                     None => return Reply::error(BAD_REQUEST),
                 }
             }
-            proto::LIST | proto::STATS | proto::TRACE => (None, None),
+            proto::LIST | proto::STATS | proto::TRACE | proto::WORK => (None, None),
             proto::OPEN_SESSION => {
                 // Only the supervisor (client id 0) opens sessions, with
                 // memory it mapped into the donation window.
@@ -177,7 +186,7 @@ impl Server for StoreServer {
             Some(k) => Some(core::str::from_utf8(k).unwrap_or("")),
             None => None,
         };
-        if self.sessions.get(badge).is_none() && label != proto::STATS && label != proto::TRACE {
+        if self.sessions.get(badge).is_none() && !matches!(label, proto::STATS | proto::TRACE | proto::WORK) {
             return Reply::error(DENIED);
         }
         let mut nbuf = [0u8; 6 + KEY_MAX];
@@ -207,6 +216,12 @@ impl Server for StoreServer {
                 let (hits, misses, flushes, _) = self.cache.stats();
                 Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
             }
+            (proto::WORK, _) => Reply::ok(&[
+                self.work_cached.0,
+                self.work_cached.1,
+                self.work_asked.0,
+                self.work_asked.1,
+            ]),
             (proto::LIST, _) => {
                 if !self.allowed(subject, "service:store", Operation::List) {
                     return Reply::error(DENIED);
@@ -278,6 +293,17 @@ impl Server for StoreServer {
         }
     }
 
+    fn account(&mut self, label: u64, ticks: u64) {
+        let asked = self.asked.take();
+        if label != proto::GET {
+            return;
+        }
+        match asked {
+            None => self.work_cached = (self.work_cached.0 + ticks, self.work_cached.1 + 1),
+            Some(call) => self.work_asked = (self.work_asked.0 + ticks.saturating_sub(call), self.work_asked.1 + 1),
+        }
+    }
+
     fn save(&self, _buf: &mut [u8]) -> usize {
         // No state survives an update yet: objects are lost (persistence
         // comes with the file server).
@@ -296,6 +322,9 @@ fn main(boot: Boot) -> ! {
         cache: DecisionCache::new(),
         sessions: Sessions::new(),
         store: Store::new(),
+        asked: None,
+        work_cached: (0, 0),
+        work_asked: (0, 0),
     };
     s.cache.advance(r.mrs[0]);
     println!("store ready (policy epoch {})", r.mrs[0]);

@@ -10,7 +10,7 @@
 //! | 4 `REGISTER` | | `OK`: w0 current epoch; the caller caches decisions and must be waited for on a swap |
 //! | 5 `SHOW` | | `OK`: w0 length, text from w1 (module, epoch, waiting servers, rules) |
 //! | 6 `LOG` | | `OK`: w0 length, text from w1 (the newest decisions) |
-//! | 7 `STATUS` | | `OK`: w0 epoch, w1 1 if settled, w2 decisions made |
+//! | 7 `STATUS` | | `OK`: w0 epoch, w1 1 if settled, w2 decisions made, w3 ticks spent on `DECIDE` requests (user mode, receive to reply) |
 //!
 //! Subjects are component ids; the supervisor (the only holder of a badge
 //! with client id 0) teaches the server each subject's label with

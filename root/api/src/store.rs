@@ -10,6 +10,7 @@
 //! | 6 `CLOSE_SESSION` | w0 address of the session's donated memory (supervisor only) | `OK`: w0 objects dropped |
 //! | 7 `OPEN_SESSION` | w0 client badge, w1 bytes donated, w2 their address in the server (supervisor only) | `OK` acknowledges the donation |
 //! | 8 `TRACE` | | `OK`: w0 length, text from w1: the newest decisions served from the cache |
+//! | 9 `WORK` | | `OK`: w0 ticks the store spent on `GET`s served from its cache, w1 how many; w2 ticks on `GET`s that asked the security server (without the call to it), w3 how many |
 //!
 //! A request on a badge with no open session is `DENIED`: the client was
 //! never admitted (or its session was closed).
@@ -41,6 +42,10 @@ pub const OPEN_SESSION: u64 = 7;
 /// The newest decisions served from the store's cache: `OK`, w0 length,
 /// text from w1 (one `epoch E subject S op object decision cached` line each).
 pub const TRACE: u64 = 8;
+/// The store's own work on `GET`s (for benchmarks), in time-stamp-counter
+/// ticks: w0/w1 total and count of those decided from the cache, w2/w3 of
+/// those that asked the security server, without the call itself.
+pub const WORK: u64 = 9;
 
 /// Bytes of object data each client's session may hold (the memory it
 /// donates to the store when it connects).
