@@ -77,7 +77,7 @@ fn cargo_build(ws: &Path, packages: &[&str], envs: &[(&str, &Path)]) -> Result<(
 }
 
 /// Directories whose subdirectories may hold component crates.
-const COMPONENT_DIRS: &[&str] = &["components", "object-servers"];
+const COMPONENT_DIRS: &[&str] = &["components", "object-servers", "lionsos-compat"];
 
 /// Reads every `components/*/manifest.toml` and `object-servers/*/manifest.toml`.
 pub fn image_specs(ws: &Path) -> Result<Vec<ImageSpec>> {

@@ -159,9 +159,9 @@ fn components() -> Expectation {
             Check::new("snoop's read of another component's heap address faults", |lines| {
                 lines
                     .iter()
-                    .any(|l| l.starts_with("fault: component 'snoop'") && l.contains("vm fault at address 0x20000000"))
+                    .any(|l| l.starts_with("fault: component 'snoop'") && l.contains("vm fault at address 0x80000000"))
                     .then_some(())
-                    .ok_or_else(|| "no fault report for snoop at 0x20000000".to_string())
+                    .ok_or_else(|| "no fault report for snoop at 0x80000000".to_string())
             }),
             Check::contains("hog gets an error, not a crash", "[hog] quota exhausted after"),
             Check::contains("illegal instruction reported", "fault: component 'crash-ill'"),

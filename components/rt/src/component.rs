@@ -10,7 +10,9 @@
 //! | the page below the stack | unmapped guard page: overflow faults |
 //! | [`IPC_BUFFER`] | the IPC buffer (one page) |
 //! | [`BOOT_PAGE`] | the boot page, read-only: id, generation, inherited state (`pride_supervisor_api::boot_page`) |
+//! | 0x2000_0000 .. [`HEAP_BASE`] | free: the regions a Microkit `.system` file maps |
 //! | [`HEAP_BASE`] .. | heap pages, mapped on request (`ALLOC_PAGES`), charged to the quota |
+//! | `pride_supervisor_api::donation::WINDOW_BASE` .. | an object server's donation window |
 //!
 //! ## Registers at entry
 //!
@@ -57,8 +59,12 @@ pub const STACK_PAGES: u64 = 16;
 pub const IPC_BUFFER: u64 = 0x1000_1000;
 /// Where the boot page is mapped.
 pub const BOOT_PAGE: u64 = boot_page::ADDRESS;
-/// Where heap pages are mapped, growing upwards.
-pub const HEAP_BASE: u64 = 0x2000_0000;
+/// Where heap pages are mapped, growing upwards: above the addresses
+/// Microkit system descriptions use for their regions (sdfgen places maps
+/// from 0x2000_0000 up), and below 4 GiB: on this kernel and QEMU a fault
+/// at an address with no page-map level-4 entry is reported with the
+/// address's upper 32 bits lost, so everything Pride maps stays low.
+pub const HEAP_BASE: u64 = 0x8000_0000;
 /// Most heap bytes a component can map (the quota usually ends it sooner).
 pub const HEAP_MAX: u64 = 0x1000_0000;
 

@@ -12,8 +12,8 @@
 //! the slot, and the supervisor revokes the block: the frames disappear
 //! from the server and the memory is the client's again.
 
-/// First address of the window.
-pub const WINDOW_BASE: u64 = 0x4000_0000;
+/// First address of the window (above the heap's largest extent).
+pub const WINDOW_BASE: u64 = 0x9000_0000;
 /// Bytes in one slot: what a client donates for one session.
 pub const SESSION_BYTES: u64 = 16 * 1024;
 /// log2 of [`SESSION_BYTES`]: the size of the untyped block a loan is made from.

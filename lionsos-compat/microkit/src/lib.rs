@@ -1,0 +1,288 @@
+//! # microkit: the Microkit programming model on Pride
+//!
+//! A Microkit protection domain (PD) is one thread with entry points
+//! `init`, `notified(channel)` and, if it serves protected procedure calls
+//! (PPCs), `protected(channel, msginfo)`. This crate runs such a PD as a
+//! Pride component:
+//!
+//! - **Rust PDs** implement [`Handler`] and call [`run`] from their
+//!   `main` (entered through `pride_rt::component_entry!`);
+//! - **C PDs** are compiled with gcc against `include/microkit.h` (the
+//!   project's own header, with the Microkit C API's names and signatures)
+//!   and linked into a binary made by [`c_protection_domain!`]: the
+//!   `microkit_*` functions of the header are exported from [`c_abi`].
+//!
+//! ## The CSpace of a PD (laid out by the supervisor from the `.system` file)
+//!
+//! | slot | capability |
+//! | --- | --- |
+//! | [`INPUT_EP`] (1) | the PD's own endpoint: PPCs to it arrive here |
+//! | 2 | the supervisor endpoint (faults, console output, `READY`) |
+//! | 3 | the PD's own CNode |
+//! | 5 | the PD's notification, bound to its thread |
+//! | [`BASE_OUTPUT_NOTIFICATION_CAP`] + ch | notification of the PD at the other end of channel `ch`, badged with that end's channel bit |
+//! | [`BASE_ENDPOINT_CAP`] + ch | endpoint of the PD at the other end, badged `1 << 63 \| its channel id` (PPC) |
+//! | [`BASE_IRQ_CAP`] + ch | IRQ handler of the interrupt on channel `ch` |
+//! | [`BASE_IOPORT_CAP`] + id | I/O port range `id` |
+//!
+//! The numbers are Microkit's own, so that sDDF code using the header's
+//! `BASE_*_CAP` constants and libmicrokit's deferred-signal globals
+//! computes the same slots.
+//!
+//! ## The event loop
+//!
+//! After `init` the PD says `READY` to the supervisor and receives on its
+//! endpoint. The badge says what arrived: bit 63 a PPC on channel
+//! `badge & 0x3f` (answered by `protected`, replied to with the next
+//! receive), otherwise notification bits, each calling `notified(bit)`. A
+//! deferred notify or IRQ acknowledgement (at most one, as in libmicrokit)
+//! is carried out before the next receive.
+//!
+//! ## Globals the supervisor patches
+//!
+//! `microkit_name`, `microkit_passive` and the u64 bitmasks
+//! `microkit_irqs`, `microkit_notifications`, `microkit_pps`,
+//! `microkit_ioports`, as the Microkit tool does; see [`globals`].
+
+#![no_std]
+
+pub mod c_abi;
+pub mod globals;
+
+use kernel_iface::cap::kind::{Endpoint, IrqHandler, Notification};
+use kernel_iface::{ipc_buffer, syscall, Cap, MessageInfo};
+use pride_rt::supervisor;
+
+/// A channel id (0-61).
+pub type Channel = u32;
+
+/// The PD's own endpoint.
+pub const INPUT_EP: u64 = 1;
+/// First slot of the outgoing notification capabilities.
+pub const BASE_OUTPUT_NOTIFICATION_CAP: u64 = 10;
+/// First slot of the PPC endpoint capabilities.
+pub const BASE_ENDPOINT_CAP: u64 = 74;
+/// First slot of the IRQ handler capabilities.
+pub const BASE_IRQ_CAP: u64 = 138;
+/// First slot of the I/O port capabilities.
+pub const BASE_IOPORT_CAP: u64 = 394;
+/// Badge bit of a PPC on the PD's endpoint.
+pub const PPC_BADGE: u64 = 1 << 63;
+/// Badge bit of a child's fault (child PDs are not supported yet).
+pub const FAULT_BADGE: u64 = 1 << 62;
+/// Channels per PD.
+pub const MAX_CHANNELS: u32 = 62;
+/// Message words a PPC carries at most, each way.
+pub const MAX_PPC_WORDS: usize = 64;
+/// Length of `microkit_name`.
+pub const PD_NAME_LENGTH: usize = 64;
+
+/// A PD's behaviour.
+pub trait Handler {
+    /// Called once, before anything else.
+    fn init(&mut self);
+    /// A notification on channel `ch` (notifications coalesce).
+    fn notified(&mut self, ch: Channel);
+    /// A PPC on channel `ch`; returns the reply's message info (words set
+    /// with [`mr_set`]). PDs that serve no PPC keep the default, which
+    /// answers with an error label.
+    fn protected(&mut self, ch: Channel, info: MessageInfo) -> MessageInfo {
+        let _ = (ch, info);
+        MessageInfo::new(PPC_UNSUPPORTED, 0, 0, 0)
+    }
+}
+
+/// Label of the reply to a PPC the PD does not serve.
+pub const PPC_UNSUPPORTED: u64 = 0xffff;
+
+fn in_range(ch: Channel, mask: u64) -> bool {
+    ch < MAX_CHANNELS && mask & (1 << ch) != 0
+}
+
+/// Signals the PD at the other end of channel `ch`. A channel that cannot
+/// notify is reported on the console and ignored (as libmicrokit does).
+pub fn notify(ch: Channel) {
+    if !in_range(ch, globals::notifications()) {
+        pride_rt::println!("{}: notify on channel {ch}, which cannot notify", globals::name());
+        return;
+    }
+    Cap::<Notification>::from_cptr(BASE_OUTPUT_NOTIFICATION_CAP + ch as u64).signal();
+}
+
+/// Acknowledges the interrupt of channel `ch`.
+pub fn irq_ack(ch: Channel) {
+    if !in_range(ch, globals::irqs()) {
+        pride_rt::println!("{}: irq_ack on channel {ch}, which has no IRQ", globals::name());
+        return;
+    }
+    let _ = Cap::<IrqHandler>::from_cptr(BASE_IRQ_CAP + ch as u64).irq_handler_ack();
+}
+
+/// Calls the PD at the other end of channel `ch` (which must have a higher
+/// priority); message words are set and read with [`mr_set`]/[`mr_get`].
+pub fn ppcall(ch: Channel, info: MessageInfo) -> MessageInfo {
+    if !in_range(ch, globals::pps()) {
+        pride_rt::println!("{}: ppcall on channel {ch}, which has no PPC", globals::name());
+        return MessageInfo::new(PPC_UNSUPPORTED, 0, 0, 0);
+    }
+    let r = Cap::<Endpoint>::from_cptr(BASE_ENDPOINT_CAP + ch as u64).call(info, registers());
+    keep_registers(&r);
+    r.info
+}
+
+/// Sets message word `i` of the next message sent.
+pub fn mr_set(i: usize, value: u64) {
+    if i < MAX_PPC_WORDS {
+        ipc_buffer::set_mr(i, value);
+    }
+}
+
+/// Message word `i` of the last message received (0 beyond the limit).
+pub fn mr_get(i: usize) -> u64 {
+    if i < MAX_PPC_WORDS {
+        ipc_buffer::get_mr(i)
+    } else {
+        0
+    }
+}
+
+/// The first four message words, from the IPC buffer, for a system call
+/// (which carries them in registers).
+fn registers() -> [u64; 4] {
+    [
+        ipc_buffer::get_mr(0),
+        ipc_buffer::get_mr(1),
+        ipc_buffer::get_mr(2),
+        ipc_buffer::get_mr(3),
+    ]
+}
+
+/// Puts the register words of a received message where [`mr_get`] reads.
+fn keep_registers(r: &syscall::Received) {
+    for (i, w) in r.mrs.iter().enumerate() {
+        ipc_buffer::set_mr(i, *w);
+    }
+}
+
+/// Defers a notify on `ch` until the PD next waits (at most one deferred
+/// action at a time: a second replaces nothing and is done at once).
+pub fn deferred_notify(ch: Channel) {
+    globals::defer(BASE_OUTPUT_NOTIFICATION_CAP + ch as u64, false, || notify(ch));
+}
+
+/// Defers an IRQ acknowledgement on `ch` likewise.
+pub fn deferred_irq_ack(ch: Channel) {
+    globals::defer(BASE_IRQ_CAP + ch as u64, true, || irq_ack(ch));
+}
+
+/// The PD's name, as the `.system` file gave it.
+pub fn name() -> &'static str {
+    globals::name()
+}
+
+/// Prints on the console (through the supervisor). Like any IPC, it
+/// overwrites the message words: set them after printing.
+pub fn dbg_puts(s: &str) {
+    supervisor::puts(s);
+}
+
+/// One character of C's `microkit_dbg_putc`/`puts`, collected into lines.
+fn globals_putc(c: u8) {
+    static LINE: spin::Mutex<([u8; 128], usize)> = spin::Mutex::new(([0; 128], 0));
+    let mut l = LINE.lock();
+    let (buf, len) = &mut *l;
+    if c == b'\r' {
+        return;
+    }
+    buf[*len] = c;
+    *len += 1;
+    if c == b'\n' || *len == buf.len() {
+        supervisor::puts(core::str::from_utf8(&buf[..*len]).unwrap_or("?\n"));
+        *len = 0;
+    }
+}
+
+/// Runs the PD: `init`, `READY`, then the event loop. Never returns.
+pub fn run<H: Handler>(mut handler: H) -> ! {
+    handler.init();
+    supervisor::ready();
+    let ep = Cap::<Endpoint>::from_cptr(INPUT_EP);
+    let mut reply: Option<MessageInfo> = None;
+    loop {
+        globals::flush_deferred();
+        let r = match reply.take() {
+            Some(info) => ep.reply_recv(info, registers()),
+            None => ep.recv(),
+        };
+        if r.badge & PPC_BADGE != 0 {
+            keep_registers(&r);
+            let ch = (r.badge & 0x3f) as Channel;
+            reply = Some(handler.protected(ch, r.info));
+            continue;
+        }
+        if r.badge & FAULT_BADGE != 0 {
+            // No child PDs on Pride yet: nothing sends these.
+            continue;
+        }
+        let mut bits = r.badge;
+        while bits != 0 {
+            let ch = bits.trailing_zeros();
+            bits &= bits - 1;
+            if ch < MAX_CHANNELS {
+                handler.notified(ch);
+            }
+        }
+    }
+}
+
+/// A memory region the `.system` file maps into this PD (and others), at
+/// the address the supervisor patched into a `setvar_vaddr` variable.
+/// Accesses are volatile and bounds-checked: another PD may change the
+/// memory at any time, and a region that was not mapped (address 0) has
+/// no bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct SharedRegion {
+    base: usize,
+    len: usize,
+}
+
+impl SharedRegion {
+    /// The region of `len` bytes whose address the supervisor wrote into
+    /// `var` (a `#[no_mangle]` static named as the map's `setvar_vaddr`).
+    pub fn from_setvar(var: &core::sync::atomic::AtomicU64, len: usize) -> SharedRegion {
+        let base = var.load(core::sync::atomic::Ordering::Relaxed) as usize;
+        SharedRegion {
+            base,
+            len: if base == 0 { 0 } else { len },
+        }
+    }
+
+    /// Bytes in the region.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if the region was not mapped.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn word(&self, offset: usize) -> Option<*mut u64> {
+        (offset % 8 == 0 && offset.checked_add(8)? <= self.len).then_some((self.base + offset) as *mut u64)
+    }
+
+    /// The aligned word at `offset`; `None` outside the region.
+    pub fn read_u64(&self, offset: usize) -> Option<u64> {
+        // SAFETY: `word` checked that the 8 aligned bytes lie inside the
+        // region, which the supervisor mapped at `base` for the PD's
+        // lifetime (the setvar contract); volatile because other PDs write it.
+        self.word(offset).map(|p| unsafe { p.read_volatile() })
+    }
+
+    /// Writes the aligned word at `offset`; false outside the region.
+    pub fn write_u64(&self, offset: usize, value: u64) -> bool {
+        // SAFETY: as in `read_u64`; the map is writable if the `.system`
+        // file says so (a write to a read-only map faults: the PD's bug).
+        self.word(offset).map(|p| unsafe { p.write_volatile(value) }).is_some()
+    }
+}
