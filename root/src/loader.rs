@@ -32,6 +32,9 @@ pub enum LoadError {
     Image(ElfError),
     /// Memory, slots or a kernel call failed.
     Object(ObjError),
+    /// A value to patch (a Microkit symbol or configuration section) lies
+    /// outside the image's segments.
+    PatchOutsideImage { vaddr: u64 },
 }
 
 impl From<ObjError> for LoadError {
@@ -45,6 +48,9 @@ impl core::fmt::Display for LoadError {
         match self {
             LoadError::Image(e) => write!(f, "bad image: {e:?}"),
             LoadError::Object(e) => write!(f, "{e}"),
+            LoadError::PatchOutsideImage { vaddr } => {
+                write!(f, "a value to patch at {vaddr:#x} lies outside the image")
+            }
         }
     }
 }
@@ -75,6 +81,23 @@ pub struct LaunchSpec<'a> {
     pub moved_caps: &'a [(u64, u64)],
     /// log2 of the component's CNode slots.
     pub cnode_bits: u64,
+    /// The component's own notification, if made by the caller (a Microkit
+    /// PD's, which other PDs hold badged copies of); else one is made.
+    pub notification: Option<Cap<kind::Notification>>,
+    /// Frames of shared regions to map too (a copy of each capability is
+    /// made for the mapping).
+    pub maps: &'a [ExtraMap],
+    /// Bytes written over the image at these addresses before it starts
+    /// (what the Microkit tool patches: symbols and configuration sections).
+    pub patches: &'a [(u64, &'a [u8])],
+}
+
+/// A frame mapped into a component besides its own pages.
+#[derive(Clone, Copy, Debug)]
+pub struct ExtraMap {
+    pub frame: Cap<kind::Page>,
+    pub vaddr: u64,
+    pub rights: CapRights,
 }
 
 /// A loaded, running instance.
@@ -138,6 +161,16 @@ pub fn load(
         Ok(p) => p,
         Err(e) => return Err((LoadError::Image(e), container)),
     };
+    for &(vaddr, bytes) in spec.patches {
+        let end = vaddr.saturating_add(bytes.len() as u64);
+        if !plan
+            .segments()
+            .iter()
+            .any(|s| vaddr >= s.vaddr && end <= s.vaddr + s.mem_size)
+        {
+            return Err((LoadError::PatchOutsideImage { vaddr }, container));
+        }
+    }
     match build(objs, spec, &plan, &mut container) {
         Ok((tcb, notification, vspace, cnode, text)) => Ok(Loaded {
             tcb,
@@ -180,7 +213,25 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
         for page in seg.pages() {
             let frame = objs.frame(Source::Container(c))?;
             let (from, to) = page.file_range;
-            if to > from {
+            let patched = spec
+                .patches
+                .iter()
+                .any(|&(v, b)| v < page.vaddr + PAGE && v + b.len() as u64 > page.vaddr);
+            if patched {
+                // The page as the file has it, then the patches over it.
+                let mut buf = [0u8; PAGE as usize];
+                let at = page.offset_in_page as usize;
+                buf[at..at + (to - from) as usize].copy_from_slice(&spec.image[from as usize..to as usize]);
+                for &(v, b) in spec.patches {
+                    for (i, byte) in b.iter().enumerate() {
+                        let a = v + i as u64;
+                        if (page.vaddr..page.vaddr + PAGE).contains(&a) {
+                            buf[(a - page.vaddr) as usize] = *byte;
+                        }
+                    }
+                }
+                fill_frame(objs, frame, 0, &buf)?;
+            } else if to > from {
                 fill_frame(
                     objs,
                     frame,
@@ -243,6 +294,13 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
         CapRights::READ,
     )?;
 
+    // Shared regions: a copy of each frame capability, owned by the
+    // container, is what gets mapped (a capability maps one place only).
+    for m in spec.maps {
+        let copy = objs.copy_into(c, m.frame.cptr())?;
+        objs.map_frame(Source::Container(c), vspace, Cap::from_cptr(copy), m.vaddr, m.rights)?;
+    }
+
     // The CSpace.
     let depth = spec.cnode_bits;
     let badge = cap::badge(INSTANCE_BADGE | spec.instance)
@@ -259,7 +317,10 @@ fn build(objs: &mut Objects, spec: &LaunchSpec<'_>, plan: &LoadPlan, c: &mut Con
     cnode
         .cnode_copy(abi::SLOT_OWN_CNODE, depth, root_slot(cnode.cptr()), CapRights::ALL)
         .map_err(kernel("copy own CNode"))?;
-    let ntfn = objs.notification(Source::Container(c))?;
+    let ntfn = match spec.notification {
+        Some(n) => n,
+        None => objs.notification(Source::Container(c))?,
+    };
     cnode
         .cnode_copy(abi::SLOT_NOTIFICATION, depth, root_slot(ntfn.cptr()), CapRights::ALL)
         .map_err(kernel("copy notification"))?;

@@ -27,10 +27,12 @@ mod mediation;
 mod objects;
 mod resources;
 mod scenario;
+mod scenario_lionsos;
 mod scenario_security;
 mod serial;
 mod shell;
 mod supervisor;
+mod systems;
 
 use core::fmt::Write;
 

@@ -226,6 +226,18 @@ impl Objects {
         result
     }
 
+    /// Copies the capability in root slot `src` into a fresh root slot that
+    /// container `c` owns (freed when it is destroyed); returns the slot.
+    pub fn copy_into(&mut self, c: &mut Container, src: u64) -> Result<u64, ObjError> {
+        let slot = self.root.alloc_slot()?;
+        if let Err(e) = ROOT_CNODE.cnode_copy(slot, WORD_BITS as u64, root_slot(src), CapRights::ALL) {
+            self.root.free_slot(slot);
+            return Err(ObjError::Kernel("copy capability", e));
+        }
+        c.object_slots.push(slot);
+        Ok(slot)
+    }
+
     /// Lends `SESSION_BYTES` of `lender`'s memory to a server: frames made
     /// from one untyped block of the lender, mapped read-write at `address`
     /// in `vspace` (page tables, where missing, come from `tables`, the

@@ -28,13 +28,13 @@ pub const EXIT_FAIL: u8 = 0x11;
 
 pub type CaseResult = Result<(), String>;
 
-struct Tally {
+pub struct Tally {
     passed: u32,
     failed: u32,
 }
 
 impl Tally {
-    fn case(&mut self, sup: &mut Supervisor, name: &str, result: CaseResult) {
+    pub fn case(&mut self, sup: &mut Supervisor, name: &str, result: CaseResult) {
         match result {
             Ok(()) => {
                 self.passed += 1;
@@ -56,6 +56,7 @@ pub fn run(sup: &mut Supervisor, bi: &BootInfo, name: &str) -> ! {
         "foundation" => foundation(sup, bi, &mut t),
         "components" => components(sup, &mut t),
         "security" => crate::scenario_security::run(sup, &mut |sup, name, r| t.case(sup, name, r)),
+        "lionsos" => crate::scenario_lionsos::run(sup, &mut t),
         other => {
             let _ = writeln!(sup.out, "scenario: unknown scenario '{other}'");
             t.failed += 1;

@@ -223,6 +223,12 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
                 r.ticks, r.epoch, r.servers_flushed
             );
         }),
+        Command::SystemStart { name } => sup.start_system(name),
+        Command::SystemStop { name } => sup.stop_system(name),
+        Command::Systems => {
+            sup.write_systems();
+            Ok(())
+        }
         Command::StorePut { .. } | Command::StoreGet { .. } | Command::StoreLs | Command::StoreRm { .. } => {
             shell_store(sup, cmd)
         }

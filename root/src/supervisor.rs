@@ -120,9 +120,16 @@ pub enum SupError {
     TableFull,
     Load(LoadError),
     NotAServer(String),
-    ServiceMismatch { image: String },
+    ServiceMismatch {
+        image: String,
+    },
     Refused(&'static str),
-    UpdateFailed { image: String, why: String },
+    UpdateFailed {
+        image: String,
+        why: String,
+    },
+    /// A system description was refused: the message says where and why.
+    BadSystem(String),
 }
 
 impl core::fmt::Display for SupError {
@@ -148,6 +155,7 @@ impl core::fmt::Display for SupError {
             }
             SupError::Refused(why) => write!(f, "{why}"),
             SupError::UpdateFailed { image, why } => write!(f, "'{image}' failed to start ({why})"),
+            SupError::BadSystem(why) => write!(f, "system description refused: {why}"),
         }
     }
 }
@@ -198,6 +206,12 @@ pub struct Supervisor {
     pub shell_memory: crate::objects::Container,
     /// Donations in force.
     pub loans: Vec<crate::mediation::Loan>,
+    /// The last line a component printed: (instance, text).
+    pub last_output: (u64, String),
+    /// Running Microkit subsystems.
+    pub systems: Vec<crate::systems::SystemRecord>,
+    /// How each Microkit PD (by component id) is set up, for its restarts.
+    pub pd_setups: alloc::collections::BTreeMap<u32, crate::systems::PdSetup>,
     /// The shell's own connections: (service, endpoint copy, generation).
     pub shell_conns: Vec<(String, Cap<kind::Endpoint>, u64)>,
     next_instance: u64,
@@ -217,6 +231,9 @@ impl Supervisor {
             shell_container: None,
             shell_memory: crate::objects::Container::default(),
             loans: Vec::new(),
+            systems: Vec::new(),
+            last_output: (0, String::new()),
+            pd_setups: alloc::collections::BTreeMap::new(),
             extra_labels: alloc::collections::BTreeMap::new(),
             notification,
             settled: false,
@@ -407,10 +424,20 @@ impl Supervisor {
                 0,
             ));
         }
+        // A Microkit PD: its endpoint and notification, its CSpace, maps
+        // and patches, from the system description.
+        let pd = self.pd_setups.get(&id);
+        let service_ep = pd.map(|p| p.endpoint).or(service_ep);
+        if let Some(p) = pd {
+            extra.extend(p.caps.iter().copied());
+        }
+        let patches: Vec<(u64, &[u8])> = pd
+            .map(|p| p.patches.iter().map(|(v, b)| (*v, b.as_slice())).collect())
+            .unwrap_or_default();
         let spec = LaunchSpec {
             image: bytes,
             instance: number,
-            priority: manifest.priority,
+            priority: pd.map_or(manifest.priority, |p| p.priority),
             boot: boot_page::Header {
                 id: id as u64,
                 generation,
@@ -422,7 +449,14 @@ impl Supervisor {
             supervisor_ep: self.endpoint,
             extra_caps: &extra,
             moved_caps: &moved,
-            cnode_bits: manifest.cnode_bits as u64,
+            cnode_bits: if pd.is_some() {
+                (manifest.cnode_bits as u64).max(crate::systems::microkit_abi::CNODE_BITS)
+            } else {
+                manifest.cnode_bits as u64
+            },
+            notification: pd.map(|p| p.notification),
+            maps: pd.map_or(&[], |p| p.maps.as_slice()),
+            patches: &patches,
         };
         let loaded = match loader::load(&mut self.objs, &spec, memory) {
             Ok(l) => l,
@@ -904,6 +938,7 @@ impl Supervisor {
                                 let _ = writeln!(self.out, "[{name}] {line}");
                             }
                         }
+                        self.last_output = (number, clean.trim_end().to_string());
                         Event::Output(number)
                     }
                     api::PANIC => {

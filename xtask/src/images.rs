@@ -166,6 +166,10 @@ pub fn build_image(ws: &Path, image_name: &str, images: &[BuiltImage], boot_cfg:
         entries.push((m.as_str(), i.manifest.as_slice()));
     }
     entries.push(("boot.cfg", boot_cfg.as_bytes()));
+    let systems = systems(ws)?;
+    for (name, bytes) in systems {
+        entries.push((name.as_str(), bytes.as_slice()));
+    }
     let archive = pride_archive::pack(&entries).map_err(anyhow::Error::msg)?;
     let archive_path = dir.join("archive.bin");
     // Rewrite only on change, so cargo does not rebuild the root task needlessly.
@@ -184,6 +188,62 @@ pub fn build_image(ws: &Path, image_name: &str, images: &[BuiltImage], boot_cfg:
         bail!("objcopy of the root task failed");
     }
     Ok(root)
+}
+
+/// Where the Microkit system descriptions come from.
+const SYSTEMS_DIR: &str = "lionsos-compat/systems";
+
+/// The system descriptions to pack, as (archive name, bytes): each
+/// `lionsos-compat/systems/*.py` metaprogram (run with the venv's Python,
+/// which has `sdfgen`) writes its `.system` file (and any configuration
+/// blobs) into `target/systems/`; hand-written `*.system` files there are
+/// taken as they are. Archive names are `systems/<file>`. Made once per
+/// run of the build tool.
+pub fn systems(ws: &Path) -> Result<&'static [(String, Vec<u8>)]> {
+    static SYSTEMS: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    if let Some(s) = SYSTEMS.get() {
+        return Ok(s);
+    }
+    let venv_bin = crate::prereq::ensure_python_venv(ws)?;
+    let out = ws.join("target/systems");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(ws.join(SYSTEMS_DIR))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    sources.sort();
+    for src in &sources {
+        match src.extension().and_then(|e| e.to_str()) {
+            Some("py") => {
+                let status = Command::new(venv_bin.join("python"))
+                    .arg(src)
+                    .arg(&out)
+                    .status()
+                    .with_context(|| format!("running {}", src.display()))?;
+                if !status.success() {
+                    bail!("the system metaprogram {} failed", src.display());
+                }
+            }
+            Some("system") => {
+                std::fs::copy(src, out.join(src.file_name().context("file name")?))?;
+            }
+            _ => {}
+        }
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in std::fs::read_dir(&out)? {
+        let path = e?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("file name")?
+            .to_string();
+        files.push((format!("systems/{name}"), std::fs::read(&path)?));
+    }
+    files.sort();
+    Ok(SYSTEMS.get_or_init(|| files))
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@
 //!   anywhere else it fails with the exact `sudo apt-get install ...` line
 //!   for a person to run.
 //! * [`ensure_python_venv`] makes `target/kernel/venv`, a Python venv with
-//!   the PyPI packages the seL4 5.0.0 build tools import (`tempita` for the
-//!   syscall and invocation header generators, `ply` and `six` for
-//!   `bitfield_gen.py`). The kernel's Makefile and its scripts run plain
+//!   the PyPI packages the build imports: the seL4 5.0.0 build tools'
+//!   (`tempita` for the syscall and invocation header generators, `ply`
+//!   and `six` for `bitfield_gen.py`) and `sdfgen`, with which the
+//!   metaprograms in `lionsos-compat/systems/` write Pride's Microkit
+//!   system descriptions, as LionsOS does. The kernel's Makefile and its scripts run plain
 //!   `python` (`#!/usr/bin/env python`), which Debian does not provide: the
 //!   venv's `bin/` has it, so callers put that directory first on `PATH`.
 //!
@@ -46,10 +48,10 @@ pub const KERNEL_DEBIAN_PACKAGES: &[(&str, &str)] = &[
 
 /// PyPI requirements of the kernel's Python tools, pinned to versions known
 /// to work with seL4 5.0.0 under Python 3.
-pub const KERNEL_PYTHON_REQUIREMENTS: &[&str] = &["tempita==0.6.0", "ply==3.11", "six==1.17.0"];
+pub const KERNEL_PYTHON_REQUIREMENTS: &[&str] = &["tempita==0.6.0", "ply==3.11", "six==1.17.0", "sdfgen==0.35.1"];
 
 /// Modules the venv must be able to import (checked after installing).
-const KERNEL_PYTHON_IMPORTS: &str = "import tempita, ply.yacc, six";
+const KERNEL_PYTHON_IMPORTS: &str = "import tempita, ply.yacc, six, sdfgen";
 
 /// Set once `apt-get update` has run in this process.
 static APT_UPDATED: AtomicBool = AtomicBool::new(false);

@@ -42,6 +42,7 @@ const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
 const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
 const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
+const LIONSOS_CFG: &str = "launch ping\nscenario lionsos\n";
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
@@ -179,6 +180,40 @@ fn components() -> Expectation {
                 "no call lost across the update",
                 "[counter-client] done: 2000 calls answered, 0 lost, 0 repeated",
             ),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
+fn lionsos() -> Expectation {
+    Expectation {
+        cases: vec![
+            "system-starts",
+            "notify-and-shared-memory",
+            "protected-procedure-call",
+            "bad-system-refused",
+            "pride-limits-refused",
+            "started-twice-refused",
+            "system-stop-reclaims",
+        ],
+        checks: vec![
+            Check::contains(
+                "the C PD ran init with its region",
+                "[pp_client] pp_client: init, shared region mapped yes",
+            ),
+            Check::contains(
+                "the Rust PD got its patched name and region",
+                "[pp_server] pp_server: init, region of 4096 bytes",
+            ),
+            Check::contains(
+                "the server read the client's word",
+                "[pp_server] pp_server: client wrote 1000",
+            ),
+            Check::contains(
+                "the client read the server's word",
+                "[pp_client] pp_client: server wrote 1001",
+            ),
+            Check::contains("the PPC was answered", "[pp_client] pp_client: ppc label 0 answered 42"),
         ],
         exit_status: STATUS_PASS,
     }
@@ -360,6 +395,15 @@ pub fn all() -> Vec<Scenario> {
             input: "",
             expect: security,
             timeout_secs: 240,
+        },
+        Scenario {
+            name: "lionsos",
+            launcher: Launcher::Qemu,
+            boot_cfg: LIONSOS_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: lionsos,
+            timeout_secs: 120,
         },
         Scenario {
             name: "shell",

@@ -21,7 +21,7 @@
 //! | 3 | the PD's own CNode |
 //! | 5 | the PD's notification, bound to its thread |
 //! | [`BASE_OUTPUT_NOTIFICATION_CAP`] + ch | notification of the PD at the other end of channel `ch`, badged with that end's channel bit |
-//! | [`BASE_ENDPOINT_CAP`] + ch | endpoint of the PD at the other end, badged `1 << 63 \| its channel id` (PPC) |
+//! | [`BASE_ENDPOINT_CAP`] + ch | endpoint of the PD at the other end, badged [`PPC_BADGE`] ` \| its channel id` (PPC) |
 //! | [`BASE_IRQ_CAP`] + ch | IRQ handler of the interrupt on channel `ch` |
 //! | [`BASE_IOPORT_CAP`] + id | I/O port range `id` |
 //!
@@ -32,7 +32,7 @@
 //! ## The event loop
 //!
 //! After `init` the PD says `READY` to the supervisor and receives on its
-//! endpoint. The badge says what arrived: bit 63 a PPC on channel
+//! endpoint. The badge says what arrived: [`PPC_BADGE`] a PPC on channel
 //! `badge & 0x3f` (answered by `protected`, replied to with the next
 //! receive), otherwise notification bits, each calling `notified(bit)`. A
 //! deferred notify or IRQ acknowledgement (at most one, as in libmicrokit)
@@ -66,12 +66,17 @@ pub const BASE_ENDPOINT_CAP: u64 = 74;
 pub const BASE_IRQ_CAP: u64 = 138;
 /// First slot of the I/O port capabilities.
 pub const BASE_IOPORT_CAP: u64 = 394;
-/// Badge bit of a PPC on the PD's endpoint.
-pub const PPC_BADGE: u64 = 1 << 63;
-/// Badge bit of a child's fault (child PDs are not supported yet).
-pub const FAULT_BADGE: u64 = 1 << 62;
-/// Channels per PD.
-pub const MAX_CHANNELS: u32 = 62;
+/// Badge bit of a PPC on the PD's endpoint. seL4 5.0 badges have 28 bits
+/// (Microkit, on newer kernels, uses bit 63), so Pride's scheme is: bit 27
+/// marks a PPC, with the channel id in the low bits.
+pub const PPC_BADGE: u64 = 1 << 27;
+/// Bit of the PD's notification word that Pride's supervisor uses for
+/// itself (asking the PD to hand over, for replacement at run time).
+pub const CONTROL_BIT: u64 = 1 << 26;
+/// Channels a PD may use on Pride: ids 0-25, one notification bit each,
+/// below [`CONTROL_BIT`] (Microkit allows 62; the supervisor refuses a
+/// `.system` file that uses more, precisely).
+pub const MAX_CHANNELS: u32 = 26;
 /// Message words a PPC carries at most, each way.
 pub const MAX_PPC_WORDS: usize = 64;
 /// Length of `microkit_name`.
@@ -220,11 +225,7 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             reply = Some(handler.protected(ch, r.info));
             continue;
         }
-        if r.badge & FAULT_BADGE != 0 {
-            // No child PDs on Pride yet: nothing sends these.
-            continue;
-        }
-        let mut bits = r.badge;
+        let mut bits = r.badge & !CONTROL_BIT;
         while bits != 0 {
             let ch = bits.trailing_zeros();
             bits &= bits - 1;
@@ -268,7 +269,7 @@ impl SharedRegion {
     }
 
     fn word(&self, offset: usize) -> Option<*mut u64> {
-        (offset % 8 == 0 && offset.checked_add(8)? <= self.len).then_some((self.base + offset) as *mut u64)
+        (offset.is_multiple_of(8) && offset.checked_add(8)? <= self.len).then_some((self.base + offset) as *mut u64)
     }
 
     /// The aligned word at `offset`; `None` outside the region.

@@ -64,6 +64,13 @@ pub enum Command<'a> {
     StoreRm {
         key: &'a str,
     },
+    SystemStart {
+        name: &'a str,
+    },
+    SystemStop {
+        name: &'a str,
+    },
+    Systems,
     Ping,
     Shutdown,
     Empty,
@@ -103,6 +110,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("store get|rm KEY", "read or delete an object"),
     ("store ls", "list the store's objects"),
+    (
+        "system start|stop NAME",
+        "start or stop a Microkit subsystem described by systems/NAME.system",
+    ),
+    (
+        "systems",
+        "list the running Microkit subsystems and their protection domains",
+    ),
     ("ping", "call the ping component and show the round-trip cost"),
     ("shutdown", "power the machine off"),
 ];
@@ -158,11 +173,14 @@ pub fn parse(line: &str) -> Command<'_> {
         ("policy", [Some("show"), None, _]) => Command::PolicyShow,
         ("policy", [Some("log"), None, _]) => Command::PolicyLog,
         ("policy", [Some("swap"), Some(module), None]) => Command::PolicySwap { module },
+        ("system", [Some("start"), Some(name), None]) => Command::SystemStart { name },
+        ("system", [Some("stop"), Some(name), None]) => Command::SystemStop { name },
+        ("systems", [None, ..]) => Command::Systems,
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
         (
             "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown"
-            | "rc" | "conns" | "policy",
+            | "rc" | "conns" | "policy" | "system" | "systems",
             _,
         ) => Command::Usage(usage(command)),
         (other, _) => Command::Unknown(other),
@@ -233,6 +251,10 @@ mod tests {
         assert_eq!(parse("policy log"), Command::PolicyLog);
         assert_eq!(parse("policy swap lattice"), Command::PolicySwap { module: "lattice" });
         assert_eq!(parse("policy"), Command::Usage("policy show|log"));
+        assert_eq!(parse("system start echo"), Command::SystemStart { name: "echo" });
+        assert_eq!(parse("system stop echo"), Command::SystemStop { name: "echo" });
+        assert_eq!(parse("systems"), Command::Systems);
+        assert_eq!(parse("system launch echo"), Command::Usage("system start|stop NAME"));
         assert_eq!(
             parse("store put notes/a hello big world"),
             Command::StorePut {

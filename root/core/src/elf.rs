@@ -219,6 +219,39 @@ impl LoadPlan {
     }
 }
 
+/// Where a named thing (a symbol or a section) lies in an image's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub vaddr: u64,
+    pub size: u64,
+}
+
+/// The symbol `name` of `image` (from its symbol table), for the values the
+/// Microkit tool patches (`microkit_name`, `setvar_vaddr` variables). `None`
+/// if the image has no such symbol, or no symbol table, or is malformed
+/// (the `object` crate checks every offset, so bad input cannot panic).
+pub fn symbol(image: &[u8], name: &str) -> Option<Place> {
+    use object::{Object, ObjectSymbol};
+    let file = object::File::parse(image).ok()?;
+    let sym = file.symbols().find(|s| s.name() == Ok(name))?;
+    Some(Place {
+        vaddr: sym.address(),
+        size: sym.size(),
+    })
+}
+
+/// The section `name` of `image` (an sDDF component's configuration
+/// section, which the supervisor fills with its `.data` blob).
+pub fn section(image: &[u8], name: &str) -> Option<Place> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(image).ok()?;
+    let sec = file.section_by_name(name)?;
+    Some(Place {
+        vaddr: sec.address(),
+        size: sec.size(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -262,6 +295,20 @@ mod tests {
         }
         out
     }
+    #[test]
+    fn symbols_and_sections_of_a_real_image_and_none_of_garbage() {
+        // This test binary is an ELF file with a symbol table.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let main = symbol(&me, "main").expect("the test binary has main");
+        assert!(main.vaddr != 0);
+        let text = section(&me, ".text").expect("and a .text section");
+        assert!(text.size > 0);
+        assert_eq!(symbol(&me, "no_such_symbol_in_pride"), None);
+        assert_eq!(section(&me, ".no_such_section"), None);
+        assert_eq!(symbol(&[0x7f, b'E', b'L', b'F', 2, 1, 1], "main"), None);
+        assert_eq!(section(&make_elf(0x1000, &[(0x1000, 0x10, 0x10, 5)]), ".text"), None);
+    }
+
     /// Checks `bytes` placed at an 8-byte aligned address, as the archive places images.
     fn plan(bytes: &[u8]) -> Result<LoadPlan, ElfError> {
         let mut buf = std::vec![0u8; bytes.len() + 8];

@@ -1,0 +1,115 @@
+//! The `lionsos` scenario: Microkit subsystems described by `.system`
+//! files, started inside the dynamic system.
+//!
+//! `pingpong` (written by `lionsos-compat/systems/pingpong.py` with the
+//! PyPI `sdfgen` tool) has a client written in C against Pride's
+//! `microkit.h` and a server in Rust: a shared region whose address is
+//! patched into both (`setvar_vaddr`), notifications both ways and a PPC
+//! from the client to the server. `broken.system` has a mistake and
+//! `bigchannel.system` goes beyond Pride's limits: both must be refused
+//! with a precise message while the rest keeps running.
+
+use alloc::format;
+use alloc::string::ToString;
+
+use crate::scenario::{CaseResult, Tally};
+use crate::supervisor::{Event, SupError, Supervisor};
+
+/// Pumps events until component `name` prints a line containing `text`;
+/// a failure of it ends the wait with an error (a silent one is caught
+/// by the harness's timeout).
+fn wait_for_line(sup: &mut Supervisor, name: &str, text: &str) -> CaseResult {
+    loop {
+        let Some(n) = sup
+            .table
+            .by_name(name)
+            .and_then(|r| sup.current(r.id))
+            .map(|i| i.number)
+        else {
+            return Err(format!("'{name}' is not running"));
+        };
+        if sup.last_output.0 == n && sup.last_output.1.contains(text) {
+            return Ok(());
+        }
+        match sup.pump() {
+            Event::Failed(m) | Event::Exited(m, _) if m == n => return Err(format!("'{name}' ended")),
+            other => sup.background(other),
+        }
+    }
+}
+
+fn refused_with(r: Result<(), SupError>, parts: &[&str]) -> CaseResult {
+    match r {
+        Err(SupError::BadSystem(msg)) if parts.iter().all(|p| msg.contains(p)) => Ok(()),
+        Err(e) => Err(format!("refused, but with: {e}")),
+        Ok(()) => Err("the system was started".to_string()),
+    }
+}
+
+pub fn run(sup: &mut Supervisor, t: &mut Tally) {
+    // Free memory, and free root slots counting those that chunks carved
+    // meanwhile keep for good (a chunk keeps its slot; it is reused).
+    let free = |sup: &mut Supervisor| {
+        let carved = sup.rm_stats().map_or(0, |s| s.2);
+        (sup.free_memory(), sup.objs.root.free_slots() + carved)
+    };
+    let free_before = free(sup);
+
+    let r = sup.start_system("pingpong").map_err(|e| format!("{e}")).and_then(|()| {
+        for pd in ["pp_client", "pp_server"] {
+            if sup.table.by_name(pd).map(|r| r.state) != Some(root_core::supervision::State::Running) {
+                return Err(format!("'{pd}' is not running"));
+            }
+        }
+        Ok(())
+    });
+    t.case(sup, "system-starts", r);
+
+    // The client wrote 1000 into the shared page and notified; the server
+    // read it through its own mapping, wrote 1001 and notified back.
+    let r = wait_for_line(sup, "pp_client", "server wrote 1001");
+    t.case(sup, "notify-and-shared-memory", r);
+
+    // Then the client called the server with 41: label 0, answer 42.
+    let r = wait_for_line(sup, "pp_client", "ppc label 0 answered 42");
+    t.case(sup, "protected-procedure-call", r);
+
+    let r = refused_with(
+        sup.start_system("broken"),
+        &[
+            "line 13, column 9",
+            "'pp_server'",
+            "memory region 'pingpong_buffer' is not declared",
+        ],
+    )
+    .and_then(|()| match crate::shell::ping(sup, 7) {
+        Some((8, _, _)) => Ok(()),
+        _ => Err("ping stopped answering".to_string()),
+    });
+    t.case(sup, "bad-system-refused", r);
+
+    let r = refused_with(
+        sup.start_system("bigchannel"),
+        &["protection domain 'pp_client'", "channel id 30 is above 25"],
+    );
+    t.case(sup, "pride-limits-refused", r);
+
+    let r = refused_with(sup.start_system("pingpong"), &[]).or_else(|e| match sup.start_system("pingpong") {
+        Err(SupError::Refused(_)) => Ok(()),
+        _ => Err(e),
+    });
+    t.case(sup, "started-twice-refused", r);
+
+    let r = sup.stop_system("pingpong").map_err(|e| format!("{e}")).and_then(|()| {
+        let after = free(sup);
+        if after != free_before {
+            return Err(format!("free (memory, slots) {free_before:?} -> {after:?}"));
+        }
+        if sup.table.by_name("pp_client").is_some_and(|r| r.state.is_live()) {
+            return Err("pp_client still runs".to_string());
+        }
+        Ok(())
+    });
+    t.case(sup, "system-stop-reclaims", r);
+    sup.write_ps();
+}
