@@ -54,3 +54,4 @@ void notified(microkit_channel ch)
     put_dec(microkit_mr_get(0));
     microkit_dbg_puts("\n");
 }
+
