@@ -7,7 +7,8 @@
 //! patched into both (`setvar_vaddr`), notifications both ways and a PPC
 //! from the client to the server. `broken.system` has a mistake and
 //! `bigchannel.system` goes beyond Pride's limits: both must be refused
-//! with a precise message while the rest keeps running.
+//! with a precise message while the rest keeps running. `serial` is the
+//! sDDF serial subsystem (`lionsos-compat/serial`).
 
 use alloc::format;
 use alloc::string::ToString;
@@ -111,5 +112,16 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
         Ok(())
     });
     t.case(sup, "system-stop-reclaims", r);
+
+    // The sDDF serial subsystem (sdfgen's Sddf.Serial, blobs injected into
+    // the components' configuration sections): the C client's line goes
+    // out through the transmit virtualiser and the driver, the UART (in
+    // loopback) returns it, and it comes back through the receive path.
+    let r = sup
+        .start_system("serial")
+        .map_err(|e| format!("{e}"))
+        .and_then(|()| wait_for_line(sup, "serial_client", "got: hello through sDDF"))
+        .and_then(|()| sup.stop_system("serial").map_err(|e| format!("{e}")));
+    t.case(sup, "sddf-serial-loopback", r);
     sup.write_ps();
 }

@@ -92,6 +92,7 @@ impl Supervisor {
         let text = core::str::from_utf8(text).map_err(|_| SupError::BadSystem(format!("{file} is not UTF-8 text")))?;
         let sys = sdf::parse(text).map_err(|e| SupError::BadSystem(format!("{file}: {e}")))?;
         self.check_system(&sys)?;
+        let configs = self.system_configs(name, &sys)?;
 
         // 1. The subsystem's own memory: regions, endpoints, notifications.
         let region_bytes: u64 = sys.memory_regions.iter().map(|m| m.size.next_multiple_of(4096)).sum();
@@ -124,7 +125,15 @@ impl Supervisor {
         // 2-3. Each PD's capabilities, maps and patches.
         let mut setups = Vec::new();
         for (i, pd) in sys.protection_domains.iter().enumerate() {
-            match self.pd_setup(&sys, i, &frames, &endpoints, &notifications, &mut record.slots) {
+            match self.pd_setup(
+                &sys,
+                &configs,
+                i,
+                &frames,
+                &endpoints,
+                &notifications,
+                &mut record.slots,
+            ) {
                 Ok(s) => setups.push((pd, s)),
                 Err(e) => {
                     self.end_system(record);
@@ -283,6 +292,33 @@ impl Supervisor {
         Ok(())
     }
 
+    /// `systems/NAME.configs`: which configuration blob goes into which
+    /// section of which PD, one `PD SECTION FILE` line each (written by the
+    /// metaprogram next to the `.system` file). None is fine.
+    fn system_configs(&self, name: &str, sys: &System) -> Result<Vec<(String, String, String)>, SupError> {
+        let file = format!("systems/{name}.configs");
+        let Some(text) = self.archive.get(&file) else {
+            return Ok(Vec::new());
+        };
+        let text = core::str::from_utf8(text).map_err(|_| SupError::BadSystem(format!("{file} is not UTF-8 text")))?;
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let mut w = line.split_ascii_whitespace();
+            match (w.next(), w.next(), w.next(), w.next()) {
+                (Some(pd), Some(section), Some(blob), None) if sys.pd_index(pd).is_some() => {
+                    out.push((pd.to_string(), section.to_string(), blob.to_string()));
+                }
+                _ => {
+                    return Err(SupError::BadSystem(format!(
+                        "{file} line {}: expected 'PD SECTION FILE' naming a protection domain of the system",
+                        n + 1
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The frames of every region and each PD's endpoint and notification,
     /// all in the subsystem's container.
     #[allow(clippy::type_complexity)]
@@ -320,6 +356,7 @@ impl Supervisor {
     fn pd_setup(
         &mut self,
         sys: &System,
+        configs: &[(String, String, String)],
         i: usize,
         frames: &[Vec<Cap<kind::Page>>],
         endpoints: &[Cap<kind::Endpoint>],
@@ -452,6 +489,33 @@ impl Supervisor {
         // I/O port ids and addresses), as the Microkit tool resolves them.
         for var in sys.setvars(i) {
             patch(&var.symbol, var.value.to_le_bytes().to_vec(), true)?;
+        }
+        // sDDF configuration blobs, into the sections the components declare
+        // (what `objcopy --update-section` does in a LionsOS build).
+        for (section, file) in configs
+            .iter()
+            .filter(|(pd_name, _, _)| *pd_name == pd.name)
+            .map(|(_, s, f)| (s, f))
+        {
+            let blob = self.archive.get(&format!("systems/{file}")).ok_or_else(|| {
+                refuse(
+                    &pd.name,
+                    format!("configuration blob '{file}' is not in the image store"),
+                )
+            })?;
+            let place = root_core::elf::section(image, section)
+                .ok_or_else(|| refuse(&pd.name, format!("'{image_name}' has no section '{section}'")))?;
+            if place.size != blob.len() as u64 {
+                return Err(refuse(
+                    &pd.name,
+                    format!(
+                        "configuration blob '{file}' has {} bytes, section '{section}' of '{image_name}' {}",
+                        blob.len(),
+                        place.size
+                    ),
+                ));
+            }
+            patches.push((place.vaddr, blob.to_vec()));
         }
         Ok(PdSetup {
             endpoint: endpoints[i],

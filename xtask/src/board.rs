@@ -18,6 +18,8 @@ pub struct Qemu {
     pub cpu: String,
     pub memory_mib: u32,
     pub debug_exit_port: u16,
+    /// QEMU `-serial` back ends, COM1 first (the console).
+    pub serials: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +54,9 @@ pub fn qemu_command(q: &Qemu, kernel: &Path, root: &Path, opts: &RunOptions) -> 
     // No network card until a driver wants one: it also spares the boot
     // the firmware's network option ROM.
     c.args(["-nographic", "-no-reboot", "-nic", "none"]);
+    for s in &q.serials {
+        c.args(["-serial", s]);
+    }
     c.args([
         "-device",
         &format!("isa-debug-exit,iobase={:#x},iosize=0x04", q.debug_exit_port),
@@ -83,5 +88,6 @@ mod tests {
         assert!(joined.contains("-kernel k.elf32 -initrd root.elf"));
         assert!(joined.contains("isa-debug-exit,iobase=0xf4"));
         assert!(joined.contains("-icount shift=0"));
+        assert!(joined.contains("-serial mon:stdio -serial null"));
     }
 }

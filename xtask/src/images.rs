@@ -233,14 +233,17 @@ pub fn systems(ws: &Path) -> Result<&'static [(String, Vec<u8>)]> {
         }
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for e in std::fs::read_dir(&out)? {
-        let path = e?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .context("file name")?
-            .to_string();
-        files.push((format!("systems/{name}"), std::fs::read(&path)?));
+    let mut dirs = vec![out.clone()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir)? {
+            let path = e?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(&out)?.to_str().context("file name")?.to_string();
+            files.push((format!("systems/{rel}"), std::fs::read(&path)?));
+        }
     }
     files.sort();
     Ok(SYSTEMS.get_or_init(|| files))

@@ -195,6 +195,7 @@ fn lionsos() -> Expectation {
             "pride-limits-refused",
             "started-twice-refused",
             "system-stop-reclaims",
+            "sddf-serial-loopback",
         ],
         checks: vec![
             Check::contains(
@@ -214,6 +215,14 @@ fn lionsos() -> Expectation {
                 "[pp_client] pp_client: server wrote 1001",
             ),
             Check::contains("the PPC was answered", "[pp_client] pp_client: ppc label 0 answered 42"),
+            Check::contains(
+                "the sDDF serial driver found COM2 and its IRQ",
+                "[serial_driver] serial_driver: 16550 at 0x2f8 in loopback, IRQ channel 21",
+            ),
+            Check::contains(
+                "the C serial client's line came back through both virtualisers",
+                "[serial_client] serial_client: got: hello through sDDF",
+            ),
         ],
         exit_status: STATUS_PASS,
     }

@@ -46,6 +46,8 @@
 
 #![no_std]
 
+extern crate alloc;
+
 pub mod c_abi;
 pub mod globals;
 
@@ -286,4 +288,112 @@ impl SharedRegion {
         // file says so (a write to a read-only map faults: the PD's bug).
         self.word(offset).map(|p| unsafe { p.write_volatile(value) }).is_some()
     }
+}
+
+impl SharedRegion {
+    /// The region a configuration blob names (an sDDF `region_resource`:
+    /// the address the supervisor mapped it at in this PD, and its size).
+    pub fn from_resource(r: &sddf::config::RegionResource) -> SharedRegion {
+        SharedRegion {
+            base: r.vaddr as usize,
+            len: if r.vaddr == 0 { 0 } else { r.size as usize },
+        }
+    }
+
+    fn at<T>(&self, offset: usize) -> *mut T {
+        let size = core::mem::size_of::<T>();
+        assert!(
+            offset.checked_add(size).is_some_and(|end| end <= self.len) && offset.is_multiple_of(size),
+            "shared-region access at {offset} outside its {} bytes",
+            self.len
+        );
+        (self.base + offset) as *mut T
+    }
+}
+
+/// sDDF queues over a region: every access volatile (another PD writes the
+/// memory), every offset checked (the queues check sizes once, but a bug
+/// must fault here, not corrupt a neighbour).
+impl sddf::shared::SharedMemory for SharedRegion {
+    fn size(&self) -> usize {
+        self.len
+    }
+    fn load_u8(&self, offset: usize) -> u8 {
+        // SAFETY: `at` checked bounds and alignment within the mapped region.
+        unsafe { self.at::<u8>(offset).read_volatile() }
+    }
+    fn load_u16(&self, offset: usize) -> u16 {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u16>(offset).read_volatile() }
+    }
+    fn load_u32(&self, offset: usize) -> u32 {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u32>(offset).read_volatile() }
+    }
+    fn load_u64(&self, offset: usize) -> u64 {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u64>(offset).read_volatile() }
+    }
+    fn store_u8(&mut self, offset: usize, value: u8) {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u8>(offset).write_volatile(value) }
+    }
+    fn store_u16(&mut self, offset: usize, value: u16) {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u16>(offset).write_volatile(value) }
+    }
+    fn store_u32(&mut self, offset: usize, value: u32) {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u32>(offset).write_volatile(value) }
+    }
+    fn store_u64(&mut self, offset: usize, value: u64) {
+        // SAFETY: as in `load_u8`.
+        unsafe { self.at::<u64>(offset).write_volatile(value) }
+    }
+    fn fence(&self, kind: sddf::shared::Fence) {
+        use core::sync::atomic::{fence, Ordering};
+        fence(match kind {
+            sddf::shared::Fence::Release => Ordering::Release,
+            sddf::shared::Fence::Acquire => Ordering::Acquire,
+            sddf::shared::Fence::SeqCst => Ordering::SeqCst,
+        });
+    }
+}
+
+/// An sDDF configuration section: `N` bytes the supervisor fills with the
+/// system description's blob before the PD starts. Declare it with
+/// [`config_section!`] and read it with [`ConfigSection::bytes`].
+#[repr(C, align(8))]
+pub struct ConfigSection<const N: usize>(core::cell::UnsafeCell<[u8; N]>);
+
+// SAFETY: written only by the supervisor before the PD's one thread runs;
+// afterwards only read (volatile, so the zeros it was compiled with are
+// never assumed).
+unsafe impl<const N: usize> Sync for ConfigSection<N> {}
+
+impl<const N: usize> ConfigSection<N> {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        ConfigSection(core::cell::UnsafeCell::new([0; N]))
+    }
+
+    /// A copy of the blob.
+    pub fn bytes(&'static self) -> alloc::vec::Vec<u8> {
+        let p = self.0.get() as *const u8;
+        // SAFETY: `p` points to N bytes of this static, which nothing writes
+        // while the PD runs (see the `Sync` impl).
+        (0..N).map(|i| unsafe { p.add(i).read_volatile() }).collect()
+    }
+}
+
+/// Declares the sDDF configuration section `$section` of `$size` bytes as
+/// the static `$name` (what an sDDF C component declares with
+/// `__attribute__((__section__(...)))`).
+#[macro_export]
+macro_rules! config_section {
+    ($name:ident, $section:literal, $size:expr) => {
+        #[unsafe(link_section = $section)]
+        #[used]
+        static $name: $crate::ConfigSection<{ $size }> = $crate::ConfigSection::new();
+    };
 }
