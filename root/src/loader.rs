@@ -152,6 +152,7 @@ pub fn read_frame(objs: &mut Objects, frame: Cap<kind::Page>, out: &mut [u8; PAG
 /// Loads and starts an instance in `container` (made by the caller, who
 /// may already have lent some of it to servers). On error the container
 /// comes back with the error, for the caller to end its loans and destroy.
+#[allow(clippy::result_large_err)] // the container goes back by value, once per launch
 pub fn load(
     objs: &mut Objects,
     spec: &LaunchSpec<'_>,

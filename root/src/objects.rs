@@ -75,6 +75,10 @@ pub struct Container {
     /// Untyped blocks of donations that were taken back: revoked, so as
     /// good as new, and used again for the container's next loan.
     spare_blocks: Vec<u64>,
+    /// Root-CNode slots holding copies of capabilities to objects the
+    /// container does not own (a shared region's frames): revoking its
+    /// chunks does not delete them, so destroying it deletes them itself.
+    copied_slots: Vec<u64>,
 }
 
 /// Frames per loan.
@@ -220,6 +224,10 @@ impl Objects {
                 result = Err(ObjError::Kernel("revoke chunk", e));
             }
         }
+        for slot in c.copied_slots.drain(..) {
+            let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);
+            self.root.free_slot(slot);
+        }
         for slot in c.object_slots.drain(..) {
             self.root.free_slot(slot);
         }
@@ -227,14 +235,15 @@ impl Objects {
     }
 
     /// Copies the capability in root slot `src` into a fresh root slot that
-    /// container `c` owns (freed when it is destroyed); returns the slot.
+    /// container `c` owns (deleted and freed when it is destroyed); returns
+    /// the slot.
     pub fn copy_into(&mut self, c: &mut Container, src: u64) -> Result<u64, ObjError> {
         let slot = self.root.alloc_slot()?;
         if let Err(e) = ROOT_CNODE.cnode_copy(slot, WORD_BITS as u64, root_slot(src), CapRights::ALL) {
             self.root.free_slot(slot);
             return Err(ObjError::Kernel("copy capability", e));
         }
-        c.object_slots.push(slot);
+        c.copied_slots.push(slot);
         Ok(slot)
     }
 

@@ -11,7 +11,7 @@
 //! sDDF serial subsystem (`lionsos-compat/serial`).
 
 use alloc::format;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 
 use crate::scenario::{CaseResult, Tally};
 use crate::supervisor::{Event, SupError, Supervisor};
@@ -36,6 +36,26 @@ fn wait_for_line(sup: &mut Supervisor, name: &str, text: &str) -> CaseResult {
             Event::Failed(m) | Event::Exited(m, _) if m == n => return Err(format!("'{name}' ended")),
             other => sup.background(other),
         }
+    }
+}
+
+/// Waits until the serial client reports at least `at_least` lines back;
+/// returns the count it reported.
+fn lines_back(sup: &mut Supervisor, at_least: u64) -> Result<u64, String> {
+    loop {
+        wait_for_line(sup, "serial_client", "lines back")?;
+        let n: u64 = sup
+            .last_output
+            .1
+            .split_whitespace()
+            .nth(1)
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0);
+        if n >= at_least {
+            return Ok(n);
+        }
+        // Consume this line so the next wait sees a new one.
+        sup.last_output.1.clear();
     }
 }
 
@@ -120,8 +140,32 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     let r = sup
         .start_system("serial")
         .map_err(|e| format!("{e}"))
-        .and_then(|()| wait_for_line(sup, "serial_client", "got: hello through sDDF"))
-        .and_then(|()| sup.stop_system("serial").map_err(|e| format!("{e}")));
+        .and_then(|()| wait_for_line(sup, "serial_client", "got: hello through sDDF"));
     t.case(sup, "sddf-serial-loopback", r);
+
+    // Replacing sDDF components while lines flow: each restart or update
+    // must leave the client's lines coming back (200 more each time).
+    let r = (|| -> CaseResult {
+        let mut seen = lines_back(sup, 100)?;
+        for (what, name, image) in [
+            ("restart", "serial_virt_rx", ""),
+            ("restart", "serial_driver", ""),
+            ("restart", "serial_virt_tx", ""),
+            ("update", "serial_virt_rx", "serial-virt-rx"),
+            ("update", "serial_driver", "serial-com2-loopback"),
+        ] {
+            let done = if what == "restart" {
+                sup.restart(name)
+            } else {
+                sup.update(name, image)
+            };
+            done.map_err(|e| format!("{what} {name}: {e}"))?;
+            seen = lines_back(sup, seen + 200).map_err(|e| format!("after {what} of {name}: {e}"))?;
+        }
+        Ok(())
+    })();
+    t.case(sup, "sddf-serial-replaced-under-traffic", r);
+    let r = sup.stop_system("serial").map_err(|e| format!("{e}"));
+    t.case(sup, "sddf-serial-stops", r);
     sup.write_ps();
 }

@@ -50,6 +50,9 @@ pub const SHELL_CHUNKS: u64 = 1;
 /// Why the managers cannot be stopped, restarted or updated.
 const MANAGERS_ARE_PERMANENT: &str =
     "the resource and connection managers hold the memory and the connections: they cannot be stopped, restarted or updated";
+/// The notification bit a Microkit PD's runtime takes as "hand over":
+/// above its channels' bits (`microkit::CONTROL_BIT`).
+const PD_CONTROL_BIT: u64 = 1 << 26;
 /// Slot of the security server's capability to signal the supervisor.
 pub const SLOT_SECURITY_NOTIFY: u64 = 6;
 
@@ -746,22 +749,30 @@ impl Supervisor {
         let r = self.live_record(name)?;
         let (id, old_offers, old_image) = (r.id, r.manifest.offers.clone(), r.image.clone());
         self.not_a_manager(id)?;
-        let service = old_offers
-            .first()
-            .cloned()
-            .ok_or_else(|| SupError::NotAServer(name.to_string()))?;
-        let (_, new_manifest) = self.image(image)?;
-        if new_manifest.offers != old_offers {
-            return Err(SupError::ServiceMismatch {
-                image: image.to_string(),
-            });
+        // A Microkit PD keeps its place in its system (endpoint,
+        // notification, channels, regions); a server keeps its service.
+        let pd = self.pd_setups.get(&id).map(|p| p.priority);
+        let (_, mut new_manifest) = self.image(image)?;
+        if let Some(priority) = pd {
+            new_manifest.name = name.to_string();
+            new_manifest.priority = priority;
+        } else {
+            let service = old_offers
+                .first()
+                .cloned()
+                .ok_or_else(|| SupError::NotAServer(name.to_string()))?;
+            if new_manifest.offers != old_offers {
+                return Err(SupError::ServiceMismatch {
+                    image: image.to_string(),
+                });
+            }
+            if self.service_endpoint(&service).is_none() {
+                return Err(SupError::Refused("service has no endpoint"));
+            }
         }
         let old = self
             .current_number(id)
             .ok_or_else(|| SupError::NotRunning(name.to_string()))?;
-        if self.service_endpoint(&service).is_none() {
-            return Err(SupError::Refused("service has no endpoint"));
-        }
 
         // 1. Ask the server for its state: a signal it takes between two
         //    requests (requests already queued are served by the old
@@ -769,7 +780,14 @@ impl Supervisor {
         let Some(ntfn) = self.current(id).map(|i| i.loaded.notification) else {
             return Err(SupError::NotRunning(name.to_string()));
         };
-        self.signal_badged(ntfn, api::QUIESCE_SIGNAL)?;
+        // A PD's notification bits 0-25 are its channels: it is asked with
+        // the bit its runtime keeps for the supervisor.
+        let ask = if pd.is_some() {
+            PD_CONTROL_BIT
+        } else {
+            api::QUIESCE_SIGNAL
+        };
+        self.signal_badged(ntfn, ask)?;
         loop {
             match self.pump() {
                 Event::Quiesced(n) if n == old => break,
@@ -789,6 +807,11 @@ impl Supervisor {
             .unwrap_or_default();
         if let Some(i) = self.instance_index(old) {
             self.instances[i].role = Role::Retiring;
+            if pd.is_some() {
+                // The PD's notification goes to the new version (a
+                // notification is bound to one thread at a time).
+                let _ = self.instances[i].loaded.tcb.tcb_unbind_notification();
+            }
         }
 
         // 3. Start the new version with the state; wait for READY.
@@ -829,6 +852,10 @@ impl Supervisor {
                 // Resume the old version: reply to its QUIESCED call.
                 if let Some(i) = self.instance_index(old) {
                     self.instances[i].role = Role::Current;
+                    if pd.is_some() {
+                        let (tcb, n) = (self.instances[i].loaded.tcb, self.instances[i].loaded.notification);
+                        let _ = tcb.tcb_bind_notification(n);
+                    }
                     if let Some(slot) = self.instances[i].saved_reply.take() {
                         Cap::<kind::Endpoint>::from_cptr(slot).send(MessageInfo::new(api::OK, 0, 0, 0), [0; 4]);
                         let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);

@@ -196,6 +196,8 @@ fn lionsos() -> Expectation {
             "started-twice-refused",
             "system-stop-reclaims",
             "sddf-serial-loopback",
+            "sddf-serial-replaced-under-traffic",
+            "sddf-serial-stops",
         ],
         checks: vec![
             Check::contains(

@@ -19,7 +19,7 @@ use kernel_iface::syscall::Received;
 use kernel_iface::{ipc_buffer, Cap, MessageInfo};
 use pride_supervisor_api::{self as api, ClientBadge};
 
-use crate::component::{SLOT_SERVICE_EP, SLOT_SUPERVISOR_EP};
+use crate::component::SLOT_SERVICE_EP;
 
 /// A reply: label and up to four words (the fastpath limit), and perhaps
 /// one capability.
@@ -156,16 +156,5 @@ pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
 fn hand_over<S: Server>(server: &S) {
     let mut state = [0u8; api::STATE_MAX];
     let n = server.save(&mut state).min(api::STATE_MAX);
-    let mut words = [0u64; 119];
-    let count = api::pack_bytes(&state[..n], &mut words);
-    let mut mrs = [n as u64, 0, 0, 0];
-    for (i, &w) in words[..count].iter().enumerate() {
-        if i + 1 < 4 {
-            mrs[i + 1] = w;
-        } else {
-            ipc_buffer::set_mr(i + 1, w);
-        }
-    }
-    let supervisor: Cap<Endpoint> = Cap::from_cptr(SLOT_SUPERVISOR_EP);
-    supervisor.call(MessageInfo::new(api::QUIESCED, 0, 0, 1 + count as u64), mrs);
+    crate::supervisor::quiesced(&state[..n]);
 }

@@ -109,6 +109,24 @@ macro_rules! println {
     }};
 }
 
+/// Hands `state` (at most `STATE_MAX` bytes) to the supervisor in a
+/// `QUIESCED` call and waits for the verdict: returns only if the update
+/// was abandoned (if the new version took over, this one never runs again).
+pub fn quiesced(state: &[u8]) {
+    let n = state.len().min(api::STATE_MAX);
+    let mut words = [0u64; 119];
+    let count = api::pack_bytes(&state[..n], &mut words);
+    let mut mrs = [n as u64, 0, 0, 0];
+    for (i, &w) in words[..count].iter().enumerate() {
+        if i + 1 < 4 {
+            mrs[i + 1] = w;
+        } else {
+            ipc_buffer::set_mr(i + 1, w);
+        }
+    }
+    endpoint().call(MessageInfo::new(api::QUIESCED, 0, 0, 1 + count as u64), mrs);
+}
+
 /// Tells the supervisor start-up is complete (an update waits for this).
 pub fn ready() {
     endpoint().call(MessageInfo::new(api::READY, 0, 0, 0), [0; 4]);

@@ -227,6 +227,13 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             reply = Some(handler.protected(ch, r.info));
             continue;
         }
+        if r.badge & CONTROL_BIT != 0 {
+            // The supervisor is replacing this PD by a new version: stop
+            // here, between two events (the PD's state lives in its shared
+            // regions, so there is nothing else to hand over). Returns if
+            // the update was abandoned.
+            supervisor::quiesced(&[]);
+        }
         let mut bits = r.badge & !CONTROL_BIT;
         while bits != 0 {
             let ch = bits.trailing_zeros();

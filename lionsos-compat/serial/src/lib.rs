@@ -75,13 +75,16 @@ pub struct Driver {
     rx_ch: Channel,
     tx_ch: Channel,
     loopback: bool,
+    /// 1 for the first start; more after a restart, when the UART may hold
+    /// bytes for the receive path and an interrupt may be left unacknowledged.
+    generation: u64,
 }
 
 /// COM2's I/O ports.
 pub const COM2: u16 = 0x2f8;
 
 impl Driver {
-    pub fn new(config_bytes: &[u8], loopback: bool) -> Driver {
+    pub fn new(config_bytes: &[u8], loopback: bool, generation: u64) -> Driver {
         let c: SerialDriverConfig = config(config_bytes);
         let io_id = microkit::globals::ioports().trailing_zeros() as u64;
         let irq = microkit::globals::irqs().trailing_zeros();
@@ -97,6 +100,7 @@ impl Driver {
             rx_ch: c.rx.id as Channel,
             tx_ch: c.tx.id as Channel,
             loopback,
+            generation,
         }
     }
 
@@ -121,13 +125,18 @@ impl Driver {
         got
     }
 
+    /// Sends everything queued. Each byte is freed only once it is in the
+    /// UART, so a driver replaced in the middle repeats a byte at worst and
+    /// never loses one.
     fn transmit(&mut self) {
         let mut received = false;
-        while let Ok(byte) = self.tx.dequeue() {
+        let mut head = self.tx.head();
+        while let Ok(byte) = self.tx.dequeue_local(&mut head) {
             while self.inb(uart::LSR) & uart::LSR_THR_EMPTY == 0 {
                 received |= self.drain_uart();
             }
             self.out(uart::DATA, byte);
+            let _ = self.tx.update_shared_head(head);
             received |= self.drain_uart();
         }
         if self.tx.claim_consumer_signal() {
@@ -146,16 +155,28 @@ impl microkit::Handler for Driver {
         self.out(uart::DATA, 1); // 115200 baud
         self.out(uart::IER, 0);
         self.out(uart::LCR, 0x03); // 8N1
-        self.out(uart::FCR_IIR, 0x07); // FIFOs on and cleared
+                                   // FIFOs on; cleared only on the first start (after a restart they
+                                   // hold bytes still on their way).
+        self.out(uart::FCR_IIR, if self.generation <= 1 { 0x07 } else { 0x01 });
         let loop_bit = if self.loopback { uart::MCR_LOOPBACK } else { 0 };
         self.out(uart::MCR, uart::MCR_DTR_RTS_OUT2 | loop_bit);
         self.out(uart::IER, 0x01); // receive interrupt
+        if self.generation > 1 {
+            // The last instance may have died between an interrupt and its
+            // acknowledgement; and bytes may be waiting: both carry on now.
+            microkit::irq_ack(self.irq);
+            if self.drain_uart() {
+                microkit::notify(self.rx_ch);
+            }
+            self.transmit();
+        }
         pride_rt::println!(
-            "{}: 16550 at {:#x}{}, IRQ channel {}",
+            "{}: 16550 at {:#x}{}, IRQ channel {}, start {}",
             microkit::name(),
             self.base,
             if self.loopback { " in loopback" } else { "" },
-            self.irq
+            self.irq,
+            self.generation
         );
     }
 
@@ -200,7 +221,11 @@ impl VirtRx {
 }
 
 impl microkit::Handler for VirtRx {
-    fn init(&mut self) {}
+    fn init(&mut self) {
+        // After a restart bytes may be waiting: pass them on.
+        let ch = self.driver_ch;
+        self.notified(ch);
+    }
 
     fn notified(&mut self, ch: Channel) {
         if ch == self.driver_ch || ch == self.client_ch {
@@ -241,7 +266,11 @@ impl VirtTx {
 }
 
 impl microkit::Handler for VirtTx {
-    fn init(&mut self) {}
+    fn init(&mut self) {
+        // After a restart bytes may be waiting: pass them on.
+        let ch = self.driver_ch;
+        self.notified(ch);
+    }
 
     fn notified(&mut self, ch: Channel) {
         let mut moved = false;

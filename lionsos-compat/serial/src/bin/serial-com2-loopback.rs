@@ -11,6 +11,6 @@ microkit::config_section!(DEVICE, ".device_resources", 1608);
 
 pride_rt::component_entry!(main);
 
-fn main(_boot: pride_rt::component::Boot) -> ! {
-    microkit::run(serial::Driver::new(&CONFIG.bytes(), true))
+fn main(boot: pride_rt::component::Boot) -> ! {
+    microkit::run(serial::Driver::new(&CONFIG.bytes(), true, boot.generation))
 }

@@ -10,6 +10,6 @@ microkit::config_section!(DEVICE, ".device_resources", 1608);
 
 pride_rt::component_entry!(main);
 
-fn main(_boot: pride_rt::component::Boot) -> ! {
-    microkit::run(serial::Driver::new(&CONFIG.bytes(), false))
+fn main(boot: pride_rt::component::Boot) -> ! {
+    microkit::run(serial::Driver::new(&CONFIG.bytes(), false, boot.generation))
 }
