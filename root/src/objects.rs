@@ -130,11 +130,86 @@ pub enum Source<'a> {
 /// The root task's object factory.
 pub struct Objects {
     pub root: UntypedAllocator,
+    /// Objects alive in each device untyped (by its index in
+    /// `root.device`): when none is left, the kernel starts it from 0 again.
+    device_children: alloc::collections::BTreeMap<usize, usize>,
+}
+
+/// Frames at a fixed physical address (a device's registers), made from a
+/// device untyped, with the padding objects that put them there.
+#[derive(Debug, Default)]
+pub struct FixedFrames {
+    pub frames: Vec<Cap<kind::Page>>,
+    untyped: usize,
+    slots: Vec<u64>,
 }
 
 impl Objects {
     pub fn new(root: UntypedAllocator) -> Objects {
-        Objects { root }
+        Objects {
+            root,
+            device_children: alloc::collections::BTreeMap::new(),
+        }
+    }
+
+    /// `pages` frames at physical address `paddr`, from the device untyped
+    /// that covers it. `None` if no device untyped covers the range or the
+    /// part of it is already in use.
+    pub fn fixed_frames(&mut self, paddr: u64, pages: u64) -> Result<Option<FixedFrames>, ObjError> {
+        let Some((index, plan)) = self
+            .root
+            .device
+            .iter()
+            .enumerate()
+            .find_map(|(i, u)| root_core::untyped::plan_fixed_frames(u, paddr, pages).map(|p| (i, p)))
+        else {
+            return Ok(None);
+        };
+        let mut made = FixedFrames {
+            untyped: index,
+            ..FixedFrames::default()
+        };
+        *self.device_children.entry(index).or_default() += 1;
+        let untyped = Cap::<kind::Untyped>::from_cptr(self.root.device[index].slot);
+        for bits in plan {
+            let slot = match self.root.alloc_slot() {
+                Ok(s) => s,
+                Err(e) => {
+                    self.release_fixed(made);
+                    return Err(e.into());
+                }
+            };
+            let (ty, size) = if bits == 12 {
+                (object_type::X86_4K, 0)
+            } else {
+                (object_type::UNTYPED, bits as u64)
+            };
+            if let Err(e) = untyped.untyped_retype(ty, size, ROOT_CNODE, 0, 0, slot, 1) {
+                self.root.free_slot(slot);
+                self.release_fixed(made);
+                return Err(ObjError::Kernel("device untyped retype", e));
+            }
+            made.slots.push(slot);
+            self.root.device[index].watermark += 1 << bits;
+            if bits == 12 && self.root.device[index].watermark > paddr - self.root.device[index].paddr {
+                made.frames.push(Cap::from_cptr(slot));
+            }
+        }
+        Ok(Some(made))
+    }
+
+    /// Deletes fixed frames and their padding; a device untyped with nothing
+    /// left in it is whole again.
+    pub fn release_fixed(&mut self, made: FixedFrames) {
+        for slot in made.slots {
+            let _ = ROOT_CNODE.cnode_delete(slot, WORD_BITS as u64);
+            self.root.free_slot(slot);
+        }
+        let left = self.device_children.entry(made.untyped).or_default();
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.root.device[made.untyped].watermark = 0;
+        }
     }
 
     /// Memory of the root task's own pool not in use.

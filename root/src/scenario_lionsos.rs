@@ -8,7 +8,8 @@
 //! from the client to the server. `broken.system` has a mistake and
 //! `bigchannel.system` goes beyond Pride's limits: both must be refused
 //! with a precise message while the rest keeps running. `serial` is the
-//! sDDF serial subsystem (`lionsos-compat/serial`).
+//! sDDF serial subsystem (`lionsos-compat/serial`), `timer` the sDDF timer
+//! subsystem (`lionsos-compat/timer`).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -167,5 +168,26 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     t.case(sup, "sddf-serial-replaced-under-traffic", r);
     let r = sup.stop_system("serial").map_err(|e| format!("{e}"));
     t.case(sup, "sddf-serial-stops", r);
+
+    // The sDDF timer subsystem: the HPET's registers mapped from its
+    // physical address (a device untyped), its interrupt on IOAPIC pin 2,
+    // and a C client asking for three timeouts through PPCs.
+    let free_before = free(sup);
+    let r = sup
+        .start_system("timer")
+        .map_err(|e| format!("{e}"))
+        .and_then(|()| wait_for_line(sup, "timer_client", "done"))
+        .and_then(|()| sup.stop_system("timer").map_err(|e| format!("{e}")))
+        .and_then(|()| {
+            let after = free(sup);
+            if after != free_before {
+                return Err(format!("free (memory, slots) {free_before:?} -> {after:?}"));
+            }
+            // The device frames went back: the system starts again.
+            sup.start_system("timer").map_err(|e| format!("again: {e}"))?;
+            wait_for_line(sup, "timer_client", "done").map_err(|e| format!("again: {e}"))?;
+            sup.stop_system("timer").map_err(|e| format!("again: {e}"))
+        });
+    t.case(sup, "sddf-timer", r);
     sup.write_ps();
 }

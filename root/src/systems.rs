@@ -74,6 +74,8 @@ pub struct SystemRecord {
     pub cid: resource_mgr::ContainerId,
     /// Root slots of its IRQ handlers and badged notification copies.
     pub slots: Vec<u64>,
+    /// Frames of its regions at fixed physical addresses (device registers).
+    pub fixed: Vec<crate::objects::FixedFrames>,
 }
 
 /// Why a subsystem was refused: the file's fault, or Pride's limit.
@@ -105,13 +107,17 @@ impl Supervisor {
                 return Err(e);
             }
         };
-        let made = self.make_system_objects(&sys, &mut memory);
+        let mut fixed = Vec::new();
+        let made = self.make_system_objects(&sys, &mut memory, &mut fixed);
         let (frames, endpoints, notifications) = match made {
             Ok(x) => x,
             Err(e) => {
+                for f in fixed {
+                    self.objs.release_fixed(f);
+                }
                 let _ = self.objs.destroy_container(memory);
                 self.rm_destroy(cid);
-                return Err(e.into());
+                return Err(e);
             }
         };
         let mut record = SystemRecord {
@@ -120,6 +126,7 @@ impl Supervisor {
             container: Some(memory),
             cid,
             slots: Vec::new(),
+            fixed,
         };
 
         // 2-3. Each PD's capabilities, maps and patches.
@@ -211,6 +218,9 @@ impl Supervisor {
         if let Some(c) = record.container.take() {
             let _ = self.objs.destroy_container(c);
         }
+        for f in record.fixed.drain(..) {
+            self.objs.release_fixed(f);
+        }
         self.rm_destroy(record.cid);
     }
 
@@ -281,12 +291,6 @@ impl Supervisor {
                         ),
                     ));
                 }
-                if mr.phys_addr.is_some() {
-                    return Err(refuse(
-                        &pd.name,
-                        format!("region '{}' at a fixed physical address is not supported yet", mr.name),
-                    ));
-                }
             }
         }
         Ok(())
@@ -326,21 +330,36 @@ impl Supervisor {
         &mut self,
         sys: &System,
         memory: &mut Container,
+        fixed: &mut Vec<crate::objects::FixedFrames>,
     ) -> Result<
         (
             Vec<Vec<Cap<kind::Page>>>,
             Vec<Cap<kind::Endpoint>>,
             Vec<Cap<kind::Notification>>,
         ),
-        ObjError,
+        SupError,
     > {
         let mut frames = Vec::new();
         for mr in &sys.memory_regions {
-            let mut pages = Vec::new();
-            for _ in 0..mr.size.div_ceil(4096) {
-                pages.push(self.objs.frame(Source::Container(memory))?);
+            let pages = mr.size.div_ceil(4096);
+            if let Some(paddr) = mr.phys_addr {
+                // A device's registers: frames of the device untyped there.
+                let Some(f) = self.objs.fixed_frames(paddr, pages)? else {
+                    return Err(SupError::BadSystem(format!(
+                        "region '{}' at physical address {paddr:#x}: no free device memory there \
+                         (regions at fixed RAM addresses are not supported yet)",
+                        mr.name
+                    )));
+                };
+                frames.push(f.frames.clone());
+                fixed.push(f);
+                continue;
             }
-            frames.push(pages);
+            let mut list = Vec::new();
+            for _ in 0..pages {
+                list.push(self.objs.frame(Source::Container(memory))?);
+            }
+            frames.push(list);
         }
         let mut endpoints = Vec::new();
         let mut notifications = Vec::new();

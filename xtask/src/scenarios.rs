@@ -198,6 +198,7 @@ fn lionsos() -> Expectation {
             "sddf-serial-loopback",
             "sddf-serial-replaced-under-traffic",
             "sddf-serial-stops",
+            "sddf-timer",
         ],
         checks: vec![
             Check::contains(
@@ -225,6 +226,21 @@ fn lionsos() -> Expectation {
                 "the C serial client's line came back through both virtualisers",
                 "[serial_client] serial_client: got: hello through sDDF",
             ),
+            Check::contains(
+                "the HPET driver found its device",
+                "[timer_driver] timer_driver: HPET at 100 MHz",
+            ),
+            Check::new("every timeout fired, none early", |lines| {
+                let fired: Vec<&String> = lines
+                    .iter()
+                    .filter(|l| l.contains("timer_client: timeout of"))
+                    .collect();
+                match fired.len() {
+                    // Two runs of the system, three timeouts each.
+                    6 if fired.iter().all(|l| l.ends_with("(not early)")) => Ok(()),
+                    n => Err(format!("{n} timeouts reported: {fired:?}")),
+                }
+            }),
         ],
         exit_status: STATUS_PASS,
     }

@@ -185,6 +185,9 @@ pub struct UntypedAllocator {
     pub slots: SlotAllocator,
     device_bytes: u64,
     device_count: usize,
+    /// Device untypeds (memory-mapped devices), for frames at fixed
+    /// physical addresses; never used for kernel objects.
+    pub device: Vec<Untyped>,
 }
 
 impl UntypedAllocator {
@@ -196,11 +199,18 @@ impl UntypedAllocator {
             slots: SlotAllocator::new(bi.empty),
             device_bytes: 0,
             device_count: 0,
+            device: Vec::new(),
         };
         for (slot, d) in bi.untypeds() {
             if d.is_device {
                 a.device_bytes += 1u64 << d.size_bits;
                 a.device_count += 1;
+                a.device.push(Untyped {
+                    slot,
+                    paddr: d.paddr,
+                    size_bits: d.size_bits,
+                    watermark: 0,
+                });
             } else {
                 a.pool.add(slot, d.paddr, d.size_bits);
             }
@@ -268,6 +278,33 @@ impl UntypedAllocator {
         let give: Vec<u64> = candidates.iter().map(|u| u.slot).collect();
         self.pool.take(|u| give.contains(&u.slot))
     }
+}
+
+/// The objects to retype, in order, from untyped `u` so that `pages` 4 KiB
+/// frames land at physical address `paddr` (a device's registers): padding
+/// untypeds that move the kernel's watermark up to the address (each as
+/// large as its alignment allows, so there are few), then the frames. Sizes
+/// are in bits (12 for a frame). `None` if the range is not inside the
+/// untyped, not page-aligned, or below what is already used.
+pub fn plan_fixed_frames(u: &Untyped, paddr: u64, pages: u64) -> Option<Vec<u32>> {
+    let offset = paddr.checked_sub(u.paddr)?;
+    let end = offset.checked_add(pages.checked_mul(4096)?)?;
+    if !paddr.is_multiple_of(4096) || end > u.size() || offset < u.watermark || pages == 0 {
+        return None;
+    }
+    let mut plan = Vec::new();
+    let mut at = u.watermark.next_multiple_of(4096);
+    while at < offset {
+        // The largest power of two that `at` is aligned to and that fits.
+        let mut bits = at.trailing_zeros().min(u.size_bits as u32);
+        while at + (1u64 << bits) > offset {
+            bits -= 1;
+        }
+        plan.push(bits);
+        at += 1 << bits;
+    }
+    plan.extend(core::iter::repeat_n(12, pages as usize));
+    Some(plan)
 }
 
 #[cfg(test)]
@@ -369,6 +406,38 @@ mod tests {
         // one and the touched one stay.
         assert_eq!(a.hand_over(20, 0).len(), 2);
         assert_eq!(a.free_bytes(), 4096);
+    }
+
+    #[test]
+    fn fixed_frames_are_reached_with_few_paddings() {
+        let u = Untyped {
+            slot: 9,
+            paddr: 0xfec0_0000,
+            size_bits: 22,
+            watermark: 0,
+        };
+        // HPET at 0xfed00000: 1 MiB of padding (one untyped), then the frame.
+        assert_eq!(plan_fixed_frames(&u, 0xfed0_0000, 1), Some(alloc::vec![20, 12]));
+        // An odd offset: aligned pieces that add up to it exactly.
+        let plan = plan_fixed_frames(&u, 0xfec0_7000, 2).unwrap();
+        assert_eq!(plan, alloc::vec![14, 13, 12, 12, 12]);
+        let mut at = 0u64;
+        for bits in &plan[..3] {
+            assert_eq!(at % (1 << bits), 0, "each padding is aligned");
+            at += 1 << bits;
+        }
+        assert_eq!(at, 0x7000);
+        // Outside, unaligned, already used, or nothing asked: no plan.
+        assert_eq!(plan_fixed_frames(&u, 0xfe00_0000, 1), None);
+        assert_eq!(plan_fixed_frames(&u, 0xfeff_f000, 2), None);
+        assert_eq!(plan_fixed_frames(&u, 0xfed0_0800, 1), None);
+        let used = Untyped {
+            watermark: 0x10_0000,
+            ..u
+        };
+        assert_eq!(plan_fixed_frames(&used, 0xfec0_1000, 1), None);
+        assert_eq!(plan_fixed_frames(&used, 0xfed0_0000, 1), Some(alloc::vec![12]));
+        assert_eq!(plan_fixed_frames(&u, 0xfed0_0000, 0), None);
     }
 
     #[test]
