@@ -47,6 +47,23 @@ impl Chunks {
         true
     }
 
+    /// Gives `container` the free chunk in `slot` (a chunk at a particular
+    /// physical address); false if that chunk is not free.
+    pub fn take_free(&mut self, container: ContainerId, slot: u64) -> bool {
+        let Some(i) = self.free.iter().position(|s| *s == slot) else {
+            return false;
+        };
+        self.free.swap_remove(i);
+        self.owned.entry(container).or_default().push(slot);
+        true
+    }
+
+    /// Gives `container` a chunk just carved (at a particular address).
+    pub fn take_carved(&mut self, container: ContainerId, slot: u64) {
+        self.carved += 1;
+        self.owned.entry(container).or_default().push(slot);
+    }
+
     /// The chunks of `container`, in the order they were given.
     pub fn of(&self, container: ContainerId) -> &[u64] {
         self.owned.get(&container).map_or(&[], Vec::as_slice)
@@ -101,5 +118,18 @@ mod tests {
         assert_eq!(c.of(ContainerId(3)).len(), 3);
         assert_eq!((c.free_count(), c.carved()), (0, 3));
         assert_eq!(c.release(ContainerId(9)), [] as [u64; 0]);
+    }
+
+    #[test]
+    fn particular_chunks_are_given_once() {
+        let mut c = Chunks::new();
+        c.take_carved(ContainerId(1), 500);
+        assert_eq!(c.carved(), 1);
+        assert!(!c.take_free(ContainerId(2), 500), "owned, not free");
+        c.release(ContainerId(1));
+        assert!(c.take_free(ContainerId(2), 500));
+        assert_eq!(c.of(ContainerId(2)), [500]);
+        assert_eq!(c.free_count(), 0);
+        assert!(!c.take_free(ContainerId(3), 500));
     }
 }

@@ -105,6 +105,10 @@ impl Container {
         }
         c
     }
+    /// Physical addresses of its chunks.
+    pub fn chunk_paddrs(&self) -> Vec<u64> {
+        self.pool.untypeds().iter().map(|u| u.paddr).collect()
+    }
     /// Bytes the container holds.
     pub fn quota_bytes(&self) -> u64 {
         self.pool.total_bytes()

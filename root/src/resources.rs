@@ -163,10 +163,18 @@ impl Supervisor {
     /// The memory of container `cid`: its `chunks` chunks, each in a slot
     /// of the root CNode (a new chunk is carved into a slot offered here).
     pub fn new_memory(&mut self, cid: ContainerId, chunks: u64) -> Result<Container, SupError> {
+        self.new_memory_at(cid, chunks, None)
+    }
+
+    /// As [`new_memory`](Self::new_memory), with the chunks at consecutive
+    /// physical addresses from `at` (for memory a device reaches by
+    /// physical address), if given.
+    pub fn new_memory_at(&mut self, cid: ContainerId, chunks: u64, at: Option<u64>) -> Result<Container, SupError> {
         let mut got = Vec::new();
         for i in 0..chunks {
             let offered = self.objs.root.alloc_slot().map_err(ObjError::from)?;
-            let r = self.rm_call(proto::CHUNK, &[cid.0 as u64, i, offered]);
+            let paddr = at.map_or(0, |a| a + i * crate::objects::CHUNK_BYTES);
+            let r = self.rm_call(proto::CHUNK, &[cid.0 as u64, i, offered, paddr]);
             let chunk = r.map(|r| (r.mrs[0], r.mrs[1]));
             if chunk.map_or(true, |(slot, _)| slot != offered) {
                 self.objs.root.free_slot(offered);

@@ -13,6 +13,7 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use crate::scenario::{CaseResult, Tally};
 use crate::supervisor::{Event, SupError, Supervisor};
@@ -133,6 +134,29 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
         Ok(())
     });
     t.case(sup, "system-stop-reclaims", r);
+
+    // A region at a fixed physical address in RAM (as sdfgen places DMA
+    // regions): the resource manager carves the chunk that is there; the
+    // second start takes it from the free chunks.
+    let r = (|| -> CaseResult {
+        for round in ["first", "second"] {
+            sup.start_system("physical")
+                .map_err(|e| format!("{round} start: {e}"))?;
+            wait_for_line(sup, "pp_client", "ppc label 0 answered 42").map_err(|e| format!("{round}: {e}"))?;
+            let at: Vec<u64> = sup
+                .systems
+                .iter()
+                .filter(|s| s.name == "physical")
+                .flat_map(|s| s.placed.iter().flat_map(|(_, c)| c.chunk_paddrs()))
+                .collect();
+            if at != [0x1fd0_0000] {
+                return Err(format!("{round}: the region's memory is at {at:x?}"));
+            }
+            sup.stop_system("physical").map_err(|e| format!("{round} stop: {e}"))?;
+        }
+        Ok(())
+    })();
+    t.case(sup, "region-at-physical-address", r);
 
     // The sDDF serial subsystem (sdfgen's Sddf.Serial, blobs injected into
     // the components' configuration sections): the C client's line goes

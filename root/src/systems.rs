@@ -76,6 +76,8 @@ pub struct SystemRecord {
     pub slots: Vec<u64>,
     /// Frames of its regions at fixed physical addresses (device registers).
     pub fixed: Vec<crate::objects::FixedFrames>,
+    /// Containers of its regions at fixed RAM addresses.
+    pub placed: Vec<(resource_mgr::ContainerId, Container)>,
 }
 
 /// Why a subsystem was refused: the file's fault, or Pride's limit.
@@ -108,12 +110,17 @@ impl Supervisor {
             }
         };
         let mut fixed = Vec::new();
-        let made = self.make_system_objects(&sys, &mut memory, &mut fixed);
+        let mut placed = Vec::new();
+        let made = self.make_system_objects(&sys, &mut memory, &mut fixed, &mut placed);
         let (frames, endpoints, notifications) = match made {
             Ok(x) => x,
             Err(e) => {
                 for f in fixed {
                     self.objs.release_fixed(f);
+                }
+                for (cid, c) in placed {
+                    let _ = self.objs.destroy_container(c);
+                    self.rm_destroy(cid);
                 }
                 let _ = self.objs.destroy_container(memory);
                 self.rm_destroy(cid);
@@ -127,6 +134,7 @@ impl Supervisor {
             cid,
             slots: Vec::new(),
             fixed,
+            placed,
         };
 
         // 2-3. Each PD's capabilities, maps and patches.
@@ -220,6 +228,10 @@ impl Supervisor {
         }
         for f in record.fixed.drain(..) {
             self.objs.release_fixed(f);
+        }
+        for (cid, c) in record.placed.drain(..) {
+            let _ = self.objs.destroy_container(c);
+            self.rm_destroy(cid);
         }
         self.rm_destroy(record.cid);
     }
@@ -331,6 +343,7 @@ impl Supervisor {
         sys: &System,
         memory: &mut Container,
         fixed: &mut Vec<crate::objects::FixedFrames>,
+        placed: &mut Vec<(resource_mgr::ContainerId, Container)>,
     ) -> Result<
         (
             Vec<Vec<Cap<kind::Page>>>,
@@ -344,15 +357,37 @@ impl Supervisor {
             let pages = mr.size.div_ceil(4096);
             if let Some(paddr) = mr.phys_addr {
                 // A device's registers: frames of the device untyped there.
-                let Some(f) = self.objs.fixed_frames(paddr, pages)? else {
+                if let Some(f) = self.objs.fixed_frames(paddr, pages)? {
+                    frames.push(f.frames.clone());
+                    fixed.push(f);
+                    continue;
+                }
+                // RAM a device reaches by physical address: chunks there,
+                // in a container of their own, the frames in order.
+                let chunks = mr.size.div_ceil(CHUNK_BYTES);
+                if !paddr.is_multiple_of(CHUNK_BYTES) {
                     return Err(SupError::BadSystem(format!(
-                        "region '{}' at physical address {paddr:#x}: no free device memory there \
-                         (regions at fixed RAM addresses are not supported yet)",
+                        "region '{}' at physical address {paddr:#x}: Pride places such regions in whole MiB",
                         mr.name
                     )));
+                }
+                let cid = self.rm_create(chunks, 0)?;
+                let mut dma = match self.new_memory_at(cid, chunks, Some(paddr)) {
+                    Ok(m) => m,
+                    Err(_) => {
+                        self.rm_destroy(cid);
+                        return Err(SupError::BadSystem(format!(
+                            "region '{}' at physical address {paddr:#x}: that memory is not free",
+                            mr.name
+                        )));
+                    }
                 };
-                frames.push(f.frames.clone());
-                fixed.push(f);
+                let mut list = Vec::new();
+                for _ in 0..pages {
+                    list.push(self.objs.frame(Source::Container(&mut dma))?);
+                }
+                frames.push(list);
+                placed.push((cid, dma));
                 continue;
             }
             let mut list = Vec::new();

@@ -195,6 +195,7 @@ fn lionsos() -> Expectation {
             "pride-limits-refused",
             "started-twice-refused",
             "system-stop-reclaims",
+            "region-at-physical-address",
             "sddf-serial-loopback",
             "sddf-serial-replaced-under-traffic",
             "sddf-serial-stops",

@@ -52,12 +52,23 @@ struct ResourceManager {
     pool: Pool,
     /// Physical address of each chunk, by its root-CNode slot.
     paddrs: BTreeMap<u64, u64>,
+    /// Free slots of this component's own CNode (for the untypeds split
+    /// off when a chunk at a given address is carved).
+    own_slots: root_core::untyped::SlotAllocator,
 }
 
 /// The root task's CNode: chunks live there.
 fn root_cnode() -> Cap<CNode> {
     Cap::from_cptr(proto::ROOT_CNODE_SLOT)
 }
+
+/// This component's own CNode.
+fn own_cnode() -> Cap<CNode> {
+    Cap::from_cptr(pride_rt::component::SLOT_OWN_CNODE)
+}
+
+/// Slots of this component's CNode (its manifest's `cnode_bits`, 9).
+const OWN_SLOTS: u64 = 1 << 9;
 
 /// Most chunks one container may have (its quota is at most 64 MiB).
 const MAX_CHUNKS: u64 = 64;
@@ -88,14 +99,17 @@ impl ResourceManager {
     }
 
     /// The `i`th chunk of container `c` (the next one is given on demand:
-    /// a free chunk, or one carved into `offered`): (slot, physical address).
-    fn chunk(&mut self, c: ContainerId, i: u64, offered: u64) -> Option<(u64, u64)> {
+    /// a free chunk, or one carved into `offered`; the one at physical
+    /// address `at` if that is not 0): (slot, physical address).
+    fn chunk(&mut self, c: ContainerId, i: u64, offered: u64, at: u64) -> Option<(u64, u64)> {
         let quota = self.books.usage(c).ok()?.mem_quota / CHUNK_BYTES;
         let have = self.chunks.of(c).len() as u64;
         if i >= quota || i > have {
             return None;
         }
-        if i == have {
+        if i == have && at != 0 {
+            self.chunk_at(c, offered, at)?;
+        } else if i == have {
             let (pool, paddrs) = (&mut self.pool, &mut self.paddrs);
             let took = self.chunks.take(c, 1, || {
                 let paddr = Self::carve(pool, offered)?;
@@ -108,6 +122,44 @@ impl ResourceManager {
         }
         let slot = *self.chunks.of(c).get(i as usize)?;
         Some((slot, self.paddrs.get(&slot).copied().unwrap_or(0)))
+    }
+
+    /// Gives `c` the chunk at physical address `at` (for memory a device
+    /// reaches by physical address: a system description's region with a
+    /// `phys_addr`). A free chunk there is taken; otherwise it is carved,
+    /// the memory below it in its untyped split off into untypeds of this
+    /// component's own (which stay in the pool for later chunks).
+    fn chunk_at(&mut self, c: ContainerId, offered: u64, at: u64) -> Option<()> {
+        if let Some(slot) = self.paddrs.iter().find(|(_, p)| **p == at).map(|(s, _)| *s) {
+            return self.chunks.take_free(c, slot).then_some(());
+        }
+        let u = *self.pool.containing(at)?;
+        let offset = at - u.paddr;
+        if !offset.is_multiple_of(CHUNK_BYTES) || offset < u.watermark {
+            return None;
+        }
+        // Split off what lies below, as large aligned untypeds.
+        let mut w = u.watermark;
+        while w < offset {
+            let mut bits = w.trailing_zeros().min(u.size_bits as u32);
+            while w + (1u64 << bits) > offset {
+                bits -= 1;
+            }
+            let slot = self.own_slots.alloc().ok()?;
+            let p = self.pool.alloc_in(u.slot, bits).ok()?;
+            Cap::<Untyped>::from_cptr(u.slot)
+                .untyped_retype(object_type::UNTYPED, bits as u64, own_cnode(), 0, 0, slot, 1)
+                .ok()?;
+            self.pool.add(slot, p.paddr, bits as u8);
+            w += 1 << bits;
+        }
+        let p = self.pool.alloc_in(u.slot, CHUNK_BITS).ok()?;
+        Cap::<Untyped>::from_cptr(u.slot)
+            .untyped_retype(object_type::UNTYPED, CHUNK_BITS as u64, root_cnode(), 0, 0, offered, 1)
+            .ok()?;
+        self.paddrs.insert(offered, p.paddr);
+        self.chunks.take_carved(c, offered);
+        Some(())
     }
 
     fn destroy(&mut self, id: ContainerId) -> Reply {
@@ -160,7 +212,7 @@ impl Server for ResourceManager {
                 _ => Reply::error(BAD_REQUEST),
             },
             proto::CHUNK => match (c(0), w(1), w(2)).into_option() {
-                Some((id, i, offered)) => match self.chunk(id, i, offered) {
+                Some((id, i, offered)) => match self.chunk(id, i, offered, w(3).unwrap_or(0)) {
                     Some((slot, paddr)) => Reply::ok(&[slot, paddr]),
                     None => Reply::error(BAD_REQUEST),
                 },
@@ -223,6 +275,12 @@ fn main(boot: Boot) -> ! {
         pool.add(u.slot, u.paddr, u.size_bits);
     }
     let total = pool.total_bytes();
+    let first_free = handover
+        .untypeds
+        .iter()
+        .map(|u| u.slot + 1)
+        .max()
+        .unwrap_or(proto::UNTYPED_SLOT_BASE);
     let mut rm = ResourceManager {
         // Slot quotas are kept by the supervisor (its CNode holds the
         // objects); the books only check them against this total.
@@ -230,6 +288,10 @@ fn main(boot: Boot) -> ! {
         chunks: Chunks::new(),
         pool,
         paddrs: BTreeMap::new(),
+        own_slots: root_core::untyped::SlotAllocator::new(kernel_iface::bootinfo::SlotRegion {
+            start: first_free,
+            end: OWN_SLOTS,
+        }),
     };
     println!(
         "resource manager: {} KiB in {} untypeds",

@@ -21,7 +21,7 @@
 //! | label | request words | reply |
 //! | --- | --- | --- |
 //! | 1 `CREATE` | w0 chunks (1 to 64), w1 slot quota | `OK`: w0 container id; the quota is reserved, the chunks come with `CHUNK`. `QUOTA_EXHAUSTED`: the machine has not that much memory left |
-//! | 2 `CHUNK` | w0 container, w1 index (< chunks), w2 a free slot of the root CNode | `OK`: w0 the root-CNode slot holding the chunk (the one offered if the chunk is new), w1 its physical address |
+//! | 2 `CHUNK` | w0 container, w1 index (< chunks), w2 a free slot of the root CNode, w3 0 or the physical address the chunk must have | `OK`: w0 the root-CNode slot holding the chunk (the one offered if the chunk is new), w1 its physical address. `BAD_REQUEST` if that memory is taken |
 //! | 3 `DESTROY` | w0 container | `OK`: w0 bytes returned. Every chunk is revoked: all objects made from it are gone |
 //! | 4 `BEGIN` | w0 client container, w1 server container, w2 bytes | `OK`: w0 donation id. `QUOTA_EXHAUSTED`: the client cannot afford it |
 //! | 5 `COMMIT` | w0 donation | `OK` |

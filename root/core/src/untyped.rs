@@ -110,6 +110,30 @@ impl Pool {
         })
     }
 
+    /// Places an object of `2^size_bits` bytes in the untyped of slot
+    /// `untyped_slot` (not wherever fits best): for objects that must lie at
+    /// a given place. Fails if that untyped has no room.
+    pub fn alloc_in(&mut self, untyped_slot: u64, size_bits: u32) -> Result<Placement, AllocError> {
+        let u = self
+            .untypeds
+            .iter_mut()
+            .find(|u| u.slot == untyped_slot)
+            .ok_or(AllocError::OutOfMemory { size_bits })?;
+        let at = u.place(size_bits).ok_or(AllocError::OutOfMemory { size_bits })?;
+        u.watermark = at + (1u64 << size_bits);
+        Ok(Placement {
+            untyped_slot: u.slot,
+            paddr: u.paddr + at,
+        })
+    }
+
+    /// The untyped whose memory holds physical address `paddr`.
+    pub fn containing(&self, paddr: u64) -> Option<&Untyped> {
+        self.untypeds
+            .iter()
+            .find(|u| paddr >= u.paddr && paddr - u.paddr < u.size())
+    }
+
     /// Records that every object made from the pool is gone (its untypeds
     /// were revoked), so the kernel will start each from 0 again.
     pub fn reset(&mut self) {
@@ -438,6 +462,20 @@ mod tests {
         assert_eq!(plan_fixed_frames(&used, 0xfec0_1000, 1), None);
         assert_eq!(plan_fixed_frames(&used, 0xfed0_0000, 1), Some(alloc::vec![12]));
         assert_eq!(plan_fixed_frames(&u, 0xfed0_0000, 0), None);
+    }
+
+    #[test]
+    fn objects_can_be_placed_in_a_chosen_untyped() {
+        let mut p = Pool::new();
+        p.add(5, 0x100_0000, 24);
+        p.add(6, 0x20_0000, 21);
+        assert_eq!(p.containing(0x180_0000).map(|u| u.slot), Some(5));
+        assert_eq!(p.containing(0x40_0000), None);
+        // Best fit would pick slot 6; alloc_in takes slot 5 as asked.
+        assert_eq!(p.alloc_in(5, 20).unwrap().paddr, 0x100_0000);
+        assert_eq!(p.alloc_in(5, 20).unwrap().paddr, 0x110_0000);
+        assert_eq!(p.alloc_in(6, 22), Err(AllocError::OutOfMemory { size_bits: 22 }));
+        assert_eq!(p.alloc_in(7, 12), Err(AllocError::OutOfMemory { size_bits: 12 }));
     }
 
     #[test]
