@@ -16,7 +16,7 @@
  * must stay undefined. No IOMMU, no VT-x, no hardware debug API.
  *
  * Other Pride code depends on: HUGE_PAGE (object type numbers), FASTPATH,
- * SYSCALL (the syscall ABI), XAPIC, IRQ_IOAPIC, ROOT_CNODE_SIZE_BITS 12,
+ * SYSCALL (the syscall ABI), XAPIC, IRQ_IOAPIC, ROOT_CNODE_SIZE_BITS 16 (65536 slots: the frames of Microkit systems' shared regions, and a copy per mapping, live there),
  * NUM_PRIORITIES 256 and MAX_NUM_NODES 1 (invocation label numbering).
  * Values not given here fall back to include/config.h in the kernel.
  */
@@ -59,7 +59,7 @@
 
 /* --- scheduler and kernel object limits --- */
 #define CONFIG_FASTPATH 1
-#define CONFIG_ROOT_CNODE_SIZE_BITS 12
+#define CONFIG_ROOT_CNODE_SIZE_BITS 16
 #define CONFIG_NUM_PRIORITIES 256
 #define CONFIG_NUM_DOMAINS 1
 #define CONFIG_TIMER_TICK_MS 2

@@ -168,6 +168,6 @@ pub const MAX_NUM_BOOTINFO_UNTYPED_CAPS: usize = 167;
 /// Bits of a badge that a Mint can set (the 5.0.0 `Badge` cap-data block).
 pub const BADGE_BITS: u32 = 28;
 /// Root CNode size of the initial thread (`CONFIG_ROOT_CNODE_SIZE_BITS`).
-pub const ROOT_CNODE_SIZE_BITS: u32 = 12;
+pub const ROOT_CNODE_SIZE_BITS: u32 = 16;
 /// Word size in bits; also the depth that resolves a full CPtr.
 pub const WORD_BITS: u32 = 64;

@@ -205,6 +205,11 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
                     let _ = writeln!(sup.out, "launch {image}: {e}");
                 }
             },
+            Ok(Directive::System(name)) => {
+                if let Err(e) = sup.start_system(name) {
+                    let _ = writeln!(sup.out, "system {name}: {e}");
+                }
+            }
             Ok(other) => mode = Some(other),
             Err(e) => {
                 let _ = writeln!(sup.out, "boot.cfg line {}: {} ('{}')", e.line, e.why, e.text.trim());

@@ -154,10 +154,32 @@ pub fn judge(lines: &[String], ending: &Ending, exp: &Expectation) -> Verdict {
 /// line end, so partial lines count), and collects its output lines until
 /// it exits or `timeout` passes.
 pub fn run_qemu(
+    cmd: Command,
+    input: &str,
+    wait_for: Option<&str>,
+    timeout: Duration,
+) -> std::io::Result<(Vec<String>, Ending)> {
+    run_qemu_with(cmd, input, wait_for, timeout, &mut |_| HostStep::default())
+}
+
+/// What the host does when the guest prints a line (see [`run_qemu_with`]).
+#[derive(Debug, Default)]
+pub struct HostStep {
+    /// Lines to put in the transcript (prefixed `[host] `), for the judge.
+    pub record: Vec<String>,
+    /// Text to type into the guest's console.
+    pub input: Option<String>,
+}
+
+/// As [`run_qemu`], and `on_line` is shown every complete line the guest
+/// prints as it arrives: the host can act on it (send network traffic to
+/// the guest, say), record what it saw, and type into the console.
+pub fn run_qemu_with(
     mut cmd: Command,
     input: &str,
     wait_for: Option<&str>,
     timeout: Duration,
+    on_line: &mut dyn FnMut(&str) -> HostStep,
 ) -> std::io::Result<(Vec<String>, Ending)> {
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn()?;
@@ -184,6 +206,9 @@ pub fn run_qemu(
     let mut pending_input = (!input.is_empty()).then_some(input);
     let deadline = Instant::now() + timeout;
     let mut output: Vec<u8> = Vec::new();
+    // Bytes of `output` already shown to `on_line`; lines the host recorded.
+    let mut seen = 0;
+    let mut recorded: Vec<u8> = Vec::new();
     let finish = |output: &[u8]| -> Vec<String> {
         String::from_utf8_lossy(output)
             .replace('\r', "")
@@ -204,12 +229,25 @@ pub fn run_qemu(
         }
         if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
             output.extend_from_slice(&chunk);
+            // New complete lines go to the host's hook.
+            while let Some(end) = output[seen..].iter().position(|&b| b == b'\n') {
+                let line = String::from_utf8_lossy(&output[seen..seen + end]).replace('\r', "");
+                seen += end + 1;
+                let step = on_line(&line);
+                for r in step.record {
+                    recorded.extend_from_slice(format!("[host] {r}\n").as_bytes());
+                }
+                if let (Some(text), Some(s)) = (step.input, stdin.as_mut()) {
+                    let _ = s.write_all(text.as_bytes()).and_then(|_| s.flush());
+                }
+            }
         }
         if let Some(status) = child.try_wait()? {
             while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
                 output.extend_from_slice(&chunk);
             }
             let ending = status.code().map(Ending::Exited).unwrap_or(Ending::Signalled);
+            output.extend_from_slice(&recorded);
             return Ok((finish(&output), ending));
         }
         if Instant::now() > deadline {
@@ -218,6 +256,7 @@ pub fn run_qemu(
             while let Ok(chunk) = rx.try_recv() {
                 output.extend_from_slice(&chunk);
             }
+            output.extend_from_slice(&recorded);
             return Ok((finish(&output), Ending::TimedOut));
         }
     }

@@ -44,6 +44,20 @@ pub fn load_qemu(dir: &Path) -> Result<Qemu> {
 pub struct RunOptions {
     /// `-icount shift=0`: guest time counts instructions (benchmarks).
     pub icount: bool,
+    /// A virtio-net card on QEMU's user network, the guest's echo port
+    /// (UDP and TCP 7) forwarded from this port on the host's loopback.
+    pub echo_port: Option<u16>,
+}
+
+/// A free TCP and UDP port on the host's loopback, for QEMU to forward.
+pub fn free_port() -> std::io::Result<u16> {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = tcp.local_addr()?.port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
 }
 
 /// The QEMU command line that boots `kernel` with `root` as the root task,
@@ -53,7 +67,21 @@ pub fn qemu_command(q: &Qemu, kernel: &Path, root: &Path, opts: &RunOptions) -> 
     c.args(["-machine", &q.machine, "-cpu", &q.cpu, "-m", &q.memory_mib.to_string()]);
     // No network card until a driver wants one: it also spares the boot
     // the firmware's network option ROM.
-    c.args(["-nographic", "-no-reboot", "-nic", "none"]);
+    c.args(["-nographic", "-no-reboot"]);
+    match opts.echo_port {
+        // Legacy virtio (I/O ports), in slot 3, no option ROM for the firmware.
+        Some(port) => {
+            c.args([
+                "-netdev",
+                &format!("user,id=net0,hostfwd=udp:127.0.0.1:{port}-:7,hostfwd=tcp:127.0.0.1:{port}-:7"),
+                "-device",
+                "virtio-net-pci,netdev=net0,addr=0x3,disable-modern=on,romfile=",
+            ]);
+        }
+        None => {
+            c.args(["-nic", "none"]);
+        }
+    }
     for s in &q.serials {
         c.args(["-serial", s]);
     }
@@ -81,7 +109,10 @@ mod tests {
             &q,
             Path::new("k.elf32"),
             Path::new("root.elf"),
-            &RunOptions { icount: true },
+            &RunOptions {
+                icount: true,
+                echo_port: Some(4321),
+            },
         );
         let args: Vec<_> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
@@ -89,5 +120,6 @@ mod tests {
         assert!(joined.contains("isa-debug-exit,iobase=0xf4"));
         assert!(joined.contains("-icount shift=0"));
         assert!(joined.contains("-serial mon:stdio -serial null"));
+        assert!(joined.contains("hostfwd=udp:127.0.0.1:4321-:7"));
     }
 }

@@ -103,7 +103,17 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let comps = images::build_components(&ws)?;
     let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
     eprintln!("xtask: booting Pride in QEMU (type 'shutdown' to leave, or Ctrl-A x)");
-    let cmd = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount });
+    let echo_port = board::free_port()?;
+    eprintln!("xtask: the echo server's port 7 (UDP and TCP) is forwarded from 127.0.0.1:{echo_port}");
+    let cmd = board::qemu_command(
+        &q,
+        &kernel,
+        &root,
+        &board::RunOptions {
+            icount,
+            echo_port: Some(echo_port),
+        },
+    );
     let status = if std::io::stdin().is_terminal() {
         let mut cmd = cmd;
         cmd.status().context("starting QEMU")?
@@ -217,12 +227,25 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         .filter(|s| filter.is_none_or(|f| s.name.contains(f)))
     {
         println!("== QEMU scenario: {}", s.name);
+        let echo_port = if scenarios::wants_network(s.boot_cfg) {
+            Some(board::free_port()?)
+        } else {
+            None
+        };
         let (cmd, wait_for) = match s.launcher {
             scenarios::Launcher::Qemu => {
                 let image_name = s.name.split(' ').next().unwrap_or(s.name);
                 let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
                 let kernel = if s.debug_kernel { &debug } else { &release };
-                let cmd = board::qemu_command(&q, kernel, &root, &board::RunOptions { icount: false });
+                let cmd = board::qemu_command(
+                    &q,
+                    kernel,
+                    &root,
+                    &board::RunOptions {
+                        icount: false,
+                        echo_port,
+                    },
+                );
                 (cmd, (!s.input.is_empty()).then_some("pride> "))
             }
             scenarios::Launcher::XtaskRun => {
@@ -234,7 +257,14 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
                 (cmd, None)
             }
         };
-        let (lines, ending) = pride_harness::run_qemu(cmd, s.input, wait_for, Duration::from_secs(s.timeout_secs))?;
+        let timeout = Duration::from_secs(s.timeout_secs);
+        let (lines, ending) = match echo_port.filter(|_| s.echo) {
+            Some(port) => {
+                let mut host = scenarios::echo_from_host(port);
+                pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
+            }
+            None => pride_harness::run_qemu(cmd, s.input, wait_for, timeout)?,
+        };
         let verdict = pride_harness::judge(&lines, &ending, &(s.expect)());
         let log = ws
             .join("target/scenarios")
@@ -272,7 +302,15 @@ fn bench() -> Result<ExitCode> {
     let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
     let comps = images::build_components(&ws)?;
     let root = images::build_image(&ws, "bench", &comps, scenarios::BENCH_BOOT_CFG)?;
-    let cmd = board::qemu_command(&q, &kernel, &root, &board::RunOptions { icount: true });
+    let cmd = board::qemu_command(
+        &q,
+        &kernel,
+        &root,
+        &board::RunOptions {
+            icount: true,
+            echo_port: None,
+        },
+    );
     let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(120))?;
     let dir = ws.join("target/bench");
     std::fs::create_dir_all(&dir)?;

@@ -31,11 +31,20 @@ pub struct Scenario {
     pub input: &'static str,
     pub expect: fn() -> Expectation,
     pub timeout_secs: u64,
+    /// The guest gets a network card, and the host talks to its echo
+    /// server once it says it listens (see [`echo_from_host`]).
+    pub echo: bool,
 }
 
 /// The boot script of the default system.
-pub const DEFAULT_BOOT_CFG: &str =
-    "# The default system: ping, the security server (allowlist policy), the store, then the shell.\nlaunch ping\nlaunch policy-allowlist\nlaunch store\n";
+pub const DEFAULT_BOOT_CFG: &str = "# The default system: ping, the security server (allowlist policy), the store, \
+     the echo server system (sDDF network, virtio-net), then the shell.\n\
+     launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\n";
+
+/// True if a boot script starts the echo server, which needs a network card.
+pub fn wants_network(boot_cfg: &str) -> bool {
+    boot_cfg.lines().any(|l| l.trim() == "system echo")
+}
 
 const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
 
@@ -396,6 +405,7 @@ pub fn all() -> Vec<Scenario> {
             input: "",
             expect: foundation,
             timeout_secs: 60,
+            echo: false,
         },
         Scenario {
             name: "foundation (debug kernel)",
@@ -405,6 +415,7 @@ pub fn all() -> Vec<Scenario> {
             input: "",
             expect: foundation,
             timeout_secs: 60,
+            echo: false,
         },
         Scenario {
             name: "components",
@@ -413,6 +424,7 @@ pub fn all() -> Vec<Scenario> {
             debug_kernel: false,
             input: "",
             expect: components,
+            echo: false,
             timeout_secs: 240,
         },
         Scenario {
@@ -422,6 +434,7 @@ pub fn all() -> Vec<Scenario> {
             debug_kernel: false,
             input: "",
             expect: security,
+            echo: false,
             timeout_secs: 240,
         },
         Scenario {
@@ -431,6 +444,7 @@ pub fn all() -> Vec<Scenario> {
             debug_kernel: false,
             input: "",
             expect: lionsos,
+            echo: false,
             timeout_secs: 120,
         },
         Scenario {
@@ -440,6 +454,7 @@ pub fn all() -> Vec<Scenario> {
             debug_kernel: false,
             input: "images\nlaunch hello\nlaunch hello hello2\nps\nlaunch hello\nlaunch nosuch\nstop hello\nstop hello\nlaunch crash\nrestart crash\nupdate hello2 counter\nupdate counter\nmem\nlog\nshutdown\n",
             expect: shell,
+            echo: false,
             timeout_secs: 120,
         },
         Scenario {
@@ -450,6 +465,7 @@ pub fn all() -> Vec<Scenario> {
             input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nshutdown\n",
             expect: console,
             timeout_secs: 60,
+            echo: false,
         },
         Scenario {
             name: "xtask run, piped input",
@@ -459,6 +475,95 @@ pub fn all() -> Vec<Scenario> {
             input: "launch hello\nps\nlaunch crash\nlaunch counter\nps\nupdate counter counter-v2\nps\nshutdown\n",
             expect: piped_run,
             timeout_secs: 120,
+            echo: false,
+        },
+        Scenario {
+            name: "network",
+            launcher: Launcher::Qemu,
+            boot_cfg: NETWORK_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: network,
+            timeout_secs: 120,
+            echo: true,
         },
     ]
+}
+
+/// The echo server system at boot, then the shell (the host types
+/// `shutdown` once it has talked to the echo server).
+const NETWORK_CFG: &str = DEFAULT_BOOT_CFG;
+
+fn network() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            Check::contains(
+                "the driver found the virtio-net card",
+                "[net_driver] net_driver: virtio-net at I/O 0x6000",
+            ),
+            Check::contains("the echo server listens", "[net_echo] net_echo: listening"),
+            Check::contains("UDP echo from the host", "[host] udp echo: ok"),
+            Check::contains("TCP echo from the host", "[host] tcp echo: ok"),
+        ],
+        exit_status: 0,
+    }
+}
+
+/// The host's side of the `network` scenario: once the guest's echo server
+/// says it listens, a UDP datagram and a TCP stream to it through QEMU's
+/// forwarded port must come back unchanged; then the host shuts the guest
+/// down.
+pub fn echo_from_host(port: u16) -> impl FnMut(&str) -> pride_harness::HostStep {
+    move |line: &str| {
+        let mut step = pride_harness::HostStep::default();
+        if !line.contains("net_echo: listening") {
+            return step;
+        }
+        step.record.push(match udp_echo(port) {
+            Ok(n) => format!("udp echo: ok ({n} bytes)"),
+            Err(e) => format!("udp echo: FAILED ({e})"),
+        });
+        step.record.push(match tcp_echo(port) {
+            Ok(n) => format!("tcp echo: ok ({n} bytes)"),
+            Err(e) => format!("tcp echo: FAILED ({e})"),
+        });
+        step.input = Some("shutdown\n".to_string());
+        step
+    }
+}
+
+fn udp_echo(port: u16) -> std::io::Result<usize> {
+    use std::time::Duration;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    sock.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let message = b"pride udp echo 0123456789";
+    let mut buf = [0u8; 256];
+    // The first datagram may go while the guest's ARP reply is on its way.
+    for _ in 0..5 {
+        sock.send_to(message, ("127.0.0.1", port))?;
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            if &buf[..n] == message {
+                return Ok(n);
+            }
+            return Err(std::io::Error::other(format!("got {n} bytes back, not the datagram")));
+        }
+    }
+    Err(std::io::Error::other("no answer to 5 datagrams"))
+}
+
+fn tcp_echo(port: u16) -> std::io::Result<usize> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let message: Vec<u8> = (0..3000u32).map(|i| b"pride tcp echo "[i as usize % 15]).collect();
+    s.write_all(&message)?;
+    let mut back = vec![0u8; message.len()];
+    s.read_exact(&mut back)?;
+    if back != message {
+        return Err(std::io::Error::other("the stream came back changed"));
+    }
+    Ok(back.len())
 }

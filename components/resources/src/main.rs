@@ -77,7 +77,7 @@ impl ResourceManager {
     /// Carves one chunk from the pool into `slot` of the root CNode;
     /// returns its physical address.
     fn carve(pool: &mut Pool, slot: u64) -> Option<u64> {
-        let p = pool.alloc(CHUNK_BITS).ok()?;
+        let p = pool.alloc_lowest(CHUNK_BITS).ok()?;
         Cap::<Untyped>::from_cptr(p.untyped_slot)
             .untyped_retype(object_type::UNTYPED, CHUNK_BITS as u64, root_cnode(), 0, 0, slot, 1)
             .ok()

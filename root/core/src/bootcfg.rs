@@ -4,6 +4,7 @@
 //! | directive | meaning |
 //! | --- | --- |
 //! | `launch IMAGE [NAME]` | start a component from IMAGE (its manifest gives priority, quota, services) |
+//! | `system NAME` | start the Microkit subsystem described by `systems/NAME.system` |
 //! | `scenario NAME` | run the built-in test scenario NAME, report, and exit QEMU |
 //! | `bench` | run the benchmarks, print their figures, and exit QEMU |
 //!
@@ -13,6 +14,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Directive<'a> {
     Launch { image: &'a str, name: Option<&'a str> },
+    System(&'a str),
     Scenario(&'a str),
     Bench,
 }
@@ -43,6 +45,8 @@ pub fn parse(text: &str) -> impl Iterator<Item = Result<Directive<'_>, BootCfgEr
         Some(match (w.next(), w.next(), w.next(), w.next()) {
             (Some("launch"), Some(image), name, None) => Ok(Directive::Launch { image, name }),
             (Some("launch"), ..) => err("usage: launch IMAGE [NAME]"),
+            (Some("system"), Some(name), None, _) => Ok(Directive::System(name)),
+            (Some("system"), ..) => err("usage: system NAME"),
             (Some("scenario"), Some(name), None, _) => Ok(Directive::Scenario(name)),
             (Some("bench"), None, ..) => Ok(Directive::Bench),
             _ => err("unknown directive"),
@@ -58,7 +62,7 @@ mod tests {
 
     #[test]
     fn parses_directives_and_reports_bad_lines() {
-        let text = "# default\nlaunch ping\nlaunch hello h2 # second\n\nscenario foundation\nbench\nlaunch\nlaunch a b c\nfly away\n";
+        let text = "# default\nlaunch ping\nlaunch hello h2 # second\n\nscenario foundation\nbench\nlaunch\nlaunch a b c\nfly away\nsystem echo\nsystem\n";
         let got: Vec<_> = parse(text).collect();
         assert_eq!(
             got[0],
@@ -79,6 +83,8 @@ mod tests {
         assert_eq!(got[4].unwrap_err().line, 7);
         assert_eq!(got[5].unwrap_err().why, "usage: launch IMAGE [NAME]");
         assert_eq!(got[6].unwrap_err().why, "unknown directive");
-        assert_eq!(got.len(), 7);
+        assert_eq!(got[7], Ok(Directive::System("echo")));
+        assert_eq!(got[8].unwrap_err().why, "usage: system NAME");
+        assert_eq!(got.len(), 9);
     }
 }

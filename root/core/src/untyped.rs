@@ -127,6 +127,20 @@ impl Pool {
         })
     }
 
+    /// Places an object of `2^size_bits` bytes as low in physical memory as
+    /// it fits (the resource manager's chunks: the top of RAM stays free
+    /// for regions that must be at particular addresses there).
+    pub fn alloc_lowest(&mut self, size_bits: u32) -> Result<Placement, AllocError> {
+        let slot = self
+            .untypeds
+            .iter()
+            .filter_map(|u| u.place(size_bits).map(|at| (u.paddr + at, u.slot)))
+            .min()
+            .map(|(_, slot)| slot)
+            .ok_or(AllocError::OutOfMemory { size_bits })?;
+        self.alloc_in(slot, size_bits)
+    }
+
     /// The untyped whose memory holds physical address `paddr`.
     pub fn containing(&self, paddr: u64) -> Option<&Untyped> {
         self.untypeds
@@ -155,30 +169,48 @@ impl Pool {
     }
 }
 
-/// The free slots of the root CNode.
+/// The free slots of the root CNode: a bitmap (one bit a slot, set when
+/// free), so a CNode of 2^16 slots costs 8 KiB; the lowest free slot is
+/// taken first.
 #[derive(Clone, Debug)]
 pub struct SlotAllocator {
     region: SlotRegion,
-    /// Free slots, lowest last (so the lowest is taken first).
     free: Vec<u64>,
-    /// `is_free[slot - region.start]`, so a double free is caught in O(1).
-    is_free: Vec<bool>,
+    count: u64,
+    /// No free slot below this word.
+    hint: usize,
 }
 
 impl SlotAllocator {
     /// All of `region` free.
     pub fn new(region: SlotRegion) -> SlotAllocator {
+        let n = region.len();
+        let mut free = alloc::vec![u64::MAX; n.div_ceil(64) as usize];
+        if !n.is_multiple_of(64) {
+            if let Some(last) = free.last_mut() {
+                *last = (1u64 << (n % 64)) - 1;
+            }
+        }
         SlotAllocator {
             region,
-            free: (region.start..region.end).rev().collect(),
-            is_free: alloc::vec![true; region.len() as usize],
+            free,
+            count: n,
+            hint: 0,
         }
     }
-    /// Takes a free slot.
+    /// Takes a free slot (the lowest).
     pub fn alloc(&mut self) -> Result<u64, AllocError> {
-        let slot = self.free.pop().ok_or(AllocError::OutOfSlots)?;
-        self.is_free[(slot - self.region.start) as usize] = false;
-        Ok(slot)
+        let (w, word) = self.free[self.hint..]
+            .iter_mut()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .ok_or(AllocError::OutOfSlots)?;
+        let bit = word.trailing_zeros() as u64;
+        *word &= !(1 << bit);
+        let index = (self.hint + w) as u64 * 64 + bit;
+        self.hint += w;
+        self.count -= 1;
+        Ok(self.region.start + index)
     }
     /// Gives a slot back. Slots outside the region, or already free, are
     /// ignored (a double free must not hand one slot out twice).
@@ -186,15 +218,17 @@ impl SlotAllocator {
         if !(self.region.start..self.region.end).contains(&slot) {
             return;
         }
-        let i = (slot - self.region.start) as usize;
-        if !self.is_free[i] {
-            self.is_free[i] = true;
-            self.free.push(slot);
+        let i = slot - self.region.start;
+        let (w, bit) = ((i / 64) as usize, i % 64);
+        if self.free[w] & (1 << bit) == 0 {
+            self.free[w] |= 1 << bit;
+            self.count += 1;
+            self.hint = self.hint.min(w);
         }
     }
     /// Number of free slots.
     pub fn free_count(&self) -> u64 {
-        self.free.len() as u64
+        self.count
     }
     /// The region managed.
     pub fn region(&self) -> SlotRegion {
@@ -281,9 +315,11 @@ impl UntypedAllocator {
 
     /// Removes the untypeds to hand over to the resource manager and
     /// returns them: every untouched untyped of at least `2^min_bits`
-    /// bytes, except the smallest of those that the root task keeps so
-    /// that at least `keep_bytes` stay free here. Smaller untypeds always
-    /// stay (the root task's own objects are small).
+    /// bytes, except the lowest in memory of those, which the root task
+    /// keeps so that at least `keep_bytes` stay free here (the top of RAM
+    /// is where system descriptions put the memory devices reach, which
+    /// the resource manager must be able to hand out). Smaller untypeds
+    /// always stay (the root task's own objects are small).
     pub fn hand_over(&mut self, min_bits: u8, keep_bytes: u64) -> Vec<Untyped> {
         let mut candidates: Vec<Untyped> = self
             .untypeds()
@@ -291,7 +327,7 @@ impl UntypedAllocator {
             .filter(|u| u.watermark == 0 && u.size_bits >= min_bits)
             .copied()
             .collect();
-        candidates.sort_by_key(|u| u.size_bits);
+        candidates.sort_by_key(|u| u.paddr);
         let mut kept_free = self.free_bytes() - candidates.iter().map(Untyped::size).sum::<u64>();
         let mut keep = Vec::new();
         while kept_free < keep_bytes && !candidates.is_empty() {
@@ -421,8 +457,8 @@ mod tests {
         ]));
         a.alloc(22).unwrap(); // takes all of 24 (best fit)
         let given = a.hand_over(20, 2 << 20);
-        // Keeps the smallest large ones until 2 MiB are free: 21 (1 MiB)
-        // and 22 (2 MiB); hands over only 23.
+        // Keeps the lowest large ones until 2 MiB are free: 21 (1 MiB at
+        // 1 MiB) and 22 (2 MiB at 2 MiB); hands over only 23 (at 16 MiB).
         assert_eq!(given.iter().map(|u| u.slot).collect::<Vec<_>>(), [23]);
         assert_eq!(a.untypeds().len(), 4);
         assert_eq!(a.free_bytes(), 4096 + (1 << 20) + (2 << 20));
@@ -476,6 +512,27 @@ mod tests {
         assert_eq!(p.alloc_in(5, 20).unwrap().paddr, 0x110_0000);
         assert_eq!(p.alloc_in(6, 22), Err(AllocError::OutOfMemory { size_bits: 22 }));
         assert_eq!(p.alloc_in(7, 12), Err(AllocError::OutOfMemory { size_bits: 12 }));
+        // Lowest first: slot 6 (at 2 MiB) before what is left of slot 5.
+        assert_eq!(p.alloc_lowest(20).unwrap().paddr, 0x20_0000);
+        assert_eq!(p.alloc_lowest(20).unwrap().paddr, 0x30_0000);
+        assert_eq!(p.alloc_lowest(20).unwrap().paddr, 0x120_0000);
+    }
+
+    #[test]
+    fn slots_come_lowest_first_across_words() {
+        let mut a = SlotAllocator::new(SlotRegion {
+            start: 10,
+            end: 10 + 130,
+        });
+        let taken: Vec<u64> = (0..130).map(|_| a.alloc().unwrap()).collect();
+        assert_eq!(taken, (10..140).collect::<Vec<_>>());
+        assert_eq!(a.alloc(), Err(AllocError::OutOfSlots));
+        a.free(75);
+        a.free(12);
+        a.free(139);
+        assert_eq!(a.free_count(), 3);
+        assert_eq!((a.alloc(), a.alloc(), a.alloc()), (Ok(12), Ok(75), Ok(139)));
+        assert_eq!(a.free_count(), 0);
     }
 
     #[test]

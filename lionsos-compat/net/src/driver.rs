@@ -1,0 +1,373 @@
+//! The virtio-net driver: a legacy virtio device over PCI I/O ports.
+//!
+//! QEMU's `virtio-net-pci` with `disable-modern=on` in slot 3. The driver
+//! finds it through the PCI configuration ports (0xcf8-0xcff), puts its
+//! I/O window (BAR 0) at [`BAR0`] where the system description gives it
+//! the ports, turns on I/O decoding and bus mastering, and sets up two
+//! virtqueues (receive 0, transmit 1) in a region whose physical address
+//! the description patches in (`virtio_rings_paddr`). Its interrupt is
+//! PCI INTA, which the pc99 board routes to IOAPIC pin 11, level-triggered.
+//!
+//! Buffers are sDDF's: the receive virtualiser hands the driver free
+//! buffers by I/O (physical) address, the transmit virtualiser full ones.
+//! Each goes to the device as a two-descriptor chain: a 10-byte virtio-net
+//! header kept in the rings region, then the buffer.
+
+use alloc::vec::Vec;
+
+use kernel_iface::cap::kind::IoPort;
+use kernel_iface::Cap;
+use microkit::{Channel, SharedRegion};
+use sddf::config::net::NetDriverConfig;
+use sddf::net::NetDescriptor;
+use sddf::shared::{Fence, SharedMemory};
+
+use crate::{config, link, Link};
+
+/// Where the device's I/O window is put (the description's I/O port range).
+pub const BAR0: u16 = 0x6000;
+/// I/O port range ids the description gives the driver.
+pub const PCI_PORTS_ID: u64 = 22;
+pub const DEVICE_PORTS_ID: u64 = 23;
+const PCI_ADDRESS: u16 = 0xcf8;
+const PCI_DATA: u16 = 0xcfc;
+
+/// Legacy virtio registers (offsets in the I/O window).
+mod reg {
+    pub const DEVICE_FEATURES: u16 = 0x00;
+    pub const DRIVER_FEATURES: u16 = 0x04;
+    pub const QUEUE_PFN: u16 = 0x08;
+    pub const QUEUE_SIZE: u16 = 0x0c;
+    pub const QUEUE_SELECT: u16 = 0x0e;
+    pub const QUEUE_NOTIFY: u16 = 0x10;
+    pub const STATUS: u16 = 0x12;
+    pub const ISR: u16 = 0x13;
+    pub const MAC: u16 = 0x14;
+    pub const ACKNOWLEDGE: u8 = 1;
+    pub const DRIVER: u8 = 2;
+    pub const DRIVER_OK: u8 = 4;
+    pub const FEATURE_MAC: u32 = 1 << 5;
+}
+
+const NEXT: u16 = 1;
+const WRITE: u16 = 2;
+/// Bytes of the legacy virtio-net header without merged buffers.
+const NET_HEADER: u64 = 10;
+/// Largest queue this driver lays out (16 KiB of rings each).
+const MAX_QUEUE: u16 = 256;
+/// Where things are in the rings region.
+const RX_RING: usize = 0;
+const TX_RING: usize = 0x4000;
+const RX_HEADERS: usize = 0x8000;
+const TX_HEADERS: usize = 0x9000;
+const RINGS_BYTES: usize = 0xa000;
+
+/// One virtqueue in the rings region (legacy layout).
+struct Queue {
+    base: usize,
+    size: u16,
+    /// Next avail index to publish, next used index to read.
+    avail: u16,
+    used: u16,
+    /// Free two-descriptor chains (chain c uses descriptors 2c and 2c+1).
+    free_chains: Vec<u16>,
+    /// The sDDF buffer (I/O address) of each chain in flight.
+    buffers: Vec<u64>,
+    headers: usize,
+}
+
+impl Queue {
+    fn new(base: usize, size: u16, headers: usize) -> Queue {
+        Queue {
+            base,
+            size,
+            avail: 0,
+            used: 0,
+            free_chains: (0..size / 2).rev().collect(),
+            buffers: alloc::vec![0; (size / 2) as usize],
+            headers,
+        }
+    }
+    fn avail_base(&self) -> usize {
+        self.base + 16 * self.size as usize
+    }
+    fn used_base(&self) -> usize {
+        (self.avail_base() + 6 + 2 * self.size as usize).next_multiple_of(4096)
+    }
+    /// Fills one chain (header, buffer) and publishes it.
+    fn push(&mut self, mem: &mut SharedRegion, rings_paddr: u64, buffer: u64, len: u32, device_writes: bool) -> bool {
+        let Some(c) = self.free_chains.pop() else {
+            return false;
+        };
+        self.buffers[c as usize] = buffer;
+        let (h, d) = (2 * c as usize, 2 * c as usize + 1);
+        let header = self.headers + 16 * c as usize;
+        for i in (0..16).step_by(8) {
+            mem.store_u64(header + i, 0);
+        }
+        let flags = if device_writes { WRITE } else { 0 };
+        let desc = |mem: &mut SharedRegion, i: usize, addr: u64, len: u32, flags: u16, next: u16| {
+            let at = self.base + 16 * i;
+            mem.store_u64(at, addr);
+            mem.store_u32(at + 8, len);
+            mem.store_u16(at + 12, flags);
+            mem.store_u16(at + 14, next);
+        };
+        desc(
+            mem,
+            h,
+            rings_paddr + header as u64,
+            NET_HEADER as u32,
+            flags | NEXT,
+            d as u16,
+        );
+        desc(mem, d, buffer, len, flags, 0);
+        let slot = self.avail_base() + 4 + 2 * (self.avail % self.size) as usize;
+        mem.store_u16(slot, h as u16);
+        mem.fence(Fence::Release);
+        self.avail = self.avail.wrapping_add(1);
+        mem.store_u16(self.avail_base() + 2, self.avail);
+        true
+    }
+    /// The next chain the device finished: (buffer, bytes it wrote).
+    fn pop(&mut self, mem: &SharedRegion) -> Option<(u64, u32)> {
+        if mem.load_u16(self.used_base() + 2) == self.used {
+            return None;
+        }
+        mem.fence(Fence::Acquire);
+        let at = self.used_base() + 4 + 8 * (self.used % self.size) as usize;
+        let (id, len) = (mem.load_u32(at), mem.load_u32(at + 4));
+        self.used = self.used.wrapping_add(1);
+        let c = (id / 2) as u16;
+        self.free_chains.push(c);
+        Some((self.buffers.get(c as usize).copied().unwrap_or(0), len))
+    }
+}
+
+pub struct Driver {
+    pci: Cap<IoPort>,
+    dev: Cap<IoPort>,
+    irq: Channel,
+    rings: SharedRegion,
+    rings_paddr: u64,
+    virt_rx: Link,
+    virt_tx: Link,
+    rx_ch: Channel,
+    tx_ch: Channel,
+    rxq: Option<Queue>,
+    txq: Option<Queue>,
+}
+
+impl Driver {
+    pub fn new(config_bytes: &[u8], rings: SharedRegion, rings_paddr: u64) -> Driver {
+        let c: NetDriverConfig = config(config_bytes);
+        let (Some(virt_rx), Some(virt_tx)) = (link(&c.virt_rx), link(&c.virt_tx)) else {
+            pride_rt::supervisor::start_failed("net driver: queues not mapped");
+        };
+        if rings.len() < RINGS_BYTES || rings_paddr == 0 {
+            pride_rt::supervisor::start_failed("net driver: the rings region is missing");
+        }
+        Driver {
+            pci: Cap::from_cptr(microkit::BASE_IOPORT_CAP + PCI_PORTS_ID),
+            dev: Cap::from_cptr(microkit::BASE_IOPORT_CAP + DEVICE_PORTS_ID),
+            irq: microkit::globals::irqs().trailing_zeros(),
+            rings,
+            rings_paddr,
+            virt_rx,
+            virt_tx,
+            rx_ch: c.virt_rx.id as Channel,
+            tx_ch: c.virt_tx.id as Channel,
+            rxq: None,
+            txq: None,
+        }
+    }
+
+    fn pci_read(&self, dev: u32, reg: u32) -> u32 {
+        let _ = self
+            .pci
+            .x86_ioport_out32(PCI_ADDRESS, 0x8000_0000 | dev << 11 | (reg & 0xfc));
+        self.pci.x86_ioport_in32(PCI_DATA).unwrap_or(u32::MAX)
+    }
+
+    fn pci_write(&self, dev: u32, reg: u32, value: u32) {
+        let _ = self
+            .pci
+            .x86_ioport_out32(PCI_ADDRESS, 0x8000_0000 | dev << 11 | (reg & 0xfc));
+        let _ = self.pci.x86_ioport_out32(PCI_DATA, value);
+    }
+
+    fn out8(&self, r: u16, v: u8) {
+        let _ = self.dev.x86_ioport_out8(BAR0 + r, v);
+    }
+    fn in8(&self, r: u16) -> u8 {
+        self.dev.x86_ioport_in8(BAR0 + r).unwrap_or(0)
+    }
+    fn out16(&self, r: u16, v: u16) {
+        let _ = self.dev.x86_ioport_out16(BAR0 + r, v);
+    }
+    fn in16(&self, r: u16) -> u16 {
+        self.dev.x86_ioport_in16(BAR0 + r).unwrap_or(0)
+    }
+    fn out32(&self, r: u16, v: u32) {
+        let _ = self.dev.x86_ioport_out32(BAR0 + r, v);
+    }
+    fn in32(&self, r: u16) -> u32 {
+        self.dev.x86_ioport_in32(BAR0 + r).unwrap_or(0)
+    }
+
+    /// Finds the device on bus 0 and gives it its I/O window; returns its
+    /// interrupt line as the firmware set it.
+    fn probe(&self) -> Option<u8> {
+        let dev = (0..32).find(|d| self.pci_read(*d, 0) == 0x1000_1af4)?;
+        self.pci_write(dev, 0x10, BAR0 as u32);
+        let command = self.pci_read(dev, 0x04) & 0xffff;
+        // I/O space and bus mastering on, INTx not disabled.
+        self.pci_write(dev, 0x04, (command | 0x5) & !0x400);
+        Some(self.pci_read(dev, 0x3c) as u8)
+    }
+
+    fn setup_queue(&mut self, index: u16, base: usize, headers: usize) -> Option<Queue> {
+        self.out16(reg::QUEUE_SELECT, index);
+        let size = self.in16(reg::QUEUE_SIZE);
+        if size == 0 || size > MAX_QUEUE || !size.is_power_of_two() {
+            return None;
+        }
+        for at in (base..base + 0x4000).step_by(8) {
+            self.rings.store_u64(at, 0);
+        }
+        self.out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
+        Some(Queue::new(base, size, headers))
+    }
+
+    /// Gives the device every free buffer the receive virtualiser passed.
+    fn refill_rx(&mut self) {
+        let Some(q) = self.rxq.as_mut() else { return };
+        let mut added = false;
+        loop {
+            while !q.free_chains.is_empty() {
+                let Ok(d) = self.virt_rx.free.dequeue() else { break };
+                q.push(
+                    &mut self.rings,
+                    self.rings_paddr,
+                    d.io_or_offset,
+                    sddf::net::BUFFER_SIZE as u32,
+                    true,
+                );
+                added = true;
+            }
+            if q.free_chains.is_empty() || self.virt_rx.free.request_signal_and_recheck() {
+                break;
+            }
+        }
+        if added {
+            self.out16(reg::QUEUE_NOTIFY, 0);
+        }
+    }
+
+    /// Hands what the device received to the receive virtualiser.
+    fn receive(&mut self) {
+        let Some(q) = self.rxq.as_mut() else { return };
+        let mut got = false;
+        while let Some((buffer, len)) = q.pop(&self.rings) {
+            let len = (len as u64).saturating_sub(NET_HEADER) as u16;
+            let _ = self.virt_rx.active.enqueue(NetDescriptor {
+                io_or_offset: buffer,
+                len,
+                oid: 0,
+            });
+            got = true;
+        }
+        if got && self.virt_rx.active.claim_signal() {
+            microkit::notify(self.rx_ch);
+        }
+    }
+
+    /// Gives the device every packet the transmit virtualiser queued.
+    fn transmit(&mut self) {
+        let Some(q) = self.txq.as_mut() else { return };
+        let mut sent = false;
+        loop {
+            while !q.free_chains.is_empty() {
+                let Ok(d) = self.virt_tx.active.dequeue() else { break };
+                q.push(&mut self.rings, self.rings_paddr, d.io_or_offset, d.len as u32, false);
+                sent = true;
+            }
+            if q.free_chains.is_empty() || self.virt_tx.active.request_signal_and_recheck() {
+                break;
+            }
+        }
+        if sent {
+            self.out16(reg::QUEUE_NOTIFY, 1);
+        }
+    }
+
+    /// Returns the buffers the device has sent to the transmit virtualiser.
+    fn transmitted(&mut self) {
+        let Some(q) = self.txq.as_mut() else { return };
+        let mut done = false;
+        while let Some((buffer, _)) = q.pop(&self.rings) {
+            let _ = self.virt_tx.free.enqueue(NetDescriptor {
+                io_or_offset: buffer,
+                len: 0,
+                oid: 0,
+            });
+            done = true;
+        }
+        if done && self.virt_tx.free.claim_signal() {
+            microkit::notify(self.tx_ch);
+        }
+    }
+}
+
+impl microkit::Handler for Driver {
+    fn init(&mut self) {
+        let Some(line) = self.probe() else {
+            pride_rt::println!("{}: no virtio-net device on PCI bus 0", microkit::name());
+            return;
+        };
+        self.out8(reg::STATUS, 0);
+        self.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER);
+        let features = self.in32(reg::DEVICE_FEATURES);
+        self.out32(reg::DRIVER_FEATURES, features & reg::FEATURE_MAC);
+        self.rxq = self.setup_queue(0, RX_RING, RX_HEADERS);
+        self.txq = self.setup_queue(1, TX_RING, TX_HEADERS);
+        if self.rxq.is_none() || self.txq.is_none() {
+            pride_rt::println!("{}: the device's queues do not fit", microkit::name());
+            return;
+        }
+        self.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER | reg::DRIVER_OK);
+        let mac: Vec<u8> = (0..6).map(|i| self.in8(reg::MAC + i)).collect();
+        pride_rt::println!(
+            "{}: virtio-net at I/O {:#x}, MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, PCI interrupt line {}, queues {}/{}",
+            microkit::name(),
+            BAR0,
+            mac[0],
+            mac[1],
+            mac[2],
+            mac[3],
+            mac[4],
+            mac[5],
+            line,
+            self.rxq.as_ref().map_or(0, |q| q.size),
+            self.txq.as_ref().map_or(0, |q| q.size)
+        );
+        self.refill_rx();
+    }
+
+    fn notified(&mut self, ch: Channel) {
+        if ch == self.irq {
+            // Reading the ISR acknowledges the device's interrupt.
+            let _ = self.in8(reg::ISR);
+            self.receive();
+            self.refill_rx();
+            self.transmitted();
+            self.transmit();
+            microkit::irq_ack(self.irq);
+        } else if ch == self.rx_ch {
+            self.refill_rx();
+        } else if ch == self.tx_ch {
+            self.transmit();
+            self.transmitted();
+        }
+    }
+}

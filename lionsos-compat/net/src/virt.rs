@@ -1,0 +1,420 @@
+//! The receive and transmit virtualisers (sDDF's `virt_rx` and `virt_tx`).
+//!
+//! Between a virtualiser and the driver, descriptors carry the buffer's
+//! *I/O address* (what the device is given); between a virtualiser and its
+//! clients they carry the buffer's *offset* in its data region. The
+//! virtualisers are where one becomes the other.
+//!
+//! Receive buffers all live in one device data region (`config.data`) and
+//! belong to `virt_rx`: at init it hands every one of them to the driver.
+//! Transmit buffers live in the clients' own transmit data regions and
+//! belong to the clients: `virt_tx` only forwards them, and tells them
+//! apart on the way back by their I/O address.
+//!
+//! Signalling follows `sddf::net`: after draining a queue the consumer
+//! asks for a signal and re-checks; after a batch the producer notifies
+//! only if the consumer asked. Neither virtualiser cares which channel a
+//! notification came in on: each does all its work on every one, as sDDF's
+//! do.
+
+use alloc::vec::Vec;
+
+use microkit::{Channel, SharedRegion};
+use sddf::config::net::{MacAddr, NetVirtRxConfig, NetVirtTxConfig};
+use sddf::net::{NetDescriptor, BUFFER_SIZE};
+use sddf::shared::SharedMemory;
+
+use crate::{config, link, Link};
+
+const BUF: u64 = BUFFER_SIZE as u64;
+
+/// Where a received frame goes, by its destination address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Destination {
+    Client(usize),
+    Broadcast,
+    Nobody,
+}
+
+/// A client of the receive virtualiser (its copier).
+struct RxClient {
+    link: Link,
+    ch: Channel,
+    macs: Vec<[u8; 6]>,
+}
+
+/// The receive virtualiser: frames from the driver to the client(s) whose
+/// address they are sent to, and their buffers back once every client that
+/// got one has returned it.
+pub struct VirtRx {
+    driver: Link,
+    driver_ch: Channel,
+    /// The device's receive data region (read-only here).
+    data: SharedRegion,
+    /// Its I/O address: buffer `i` is at `io_addr + i * BUFFER_SIZE`.
+    io_addr: u64,
+    /// One byte per driver buffer: how many clients still hold it (a
+    /// broadcast frame goes to all of them). Kept in the zero-filled
+    /// metadata region, as sDDF does.
+    refs: SharedRegion,
+    clients: Vec<RxClient>,
+}
+
+impl VirtRx {
+    pub fn new(config_bytes: &[u8]) -> VirtRx {
+        let c: NetVirtRxConfig = config(config_bytes);
+        let Some(driver) = link(&c.driver) else {
+            pride_rt::supervisor::start_failed("net virt_rx: driver queues not mapped");
+        };
+        let buffers = u64::from(driver.capacity());
+        let data = SharedRegion::from_resource(&c.data.region);
+        if (data.len() as u64) < buffers * BUF {
+            pride_rt::supervisor::start_failed("net virt_rx: receive data region smaller than the driver's buffers");
+        }
+        let refs = SharedRegion::from_resource(&c.buffer_metadata);
+        if (refs.len() as u64) < buffers {
+            pride_rt::supervisor::start_failed("net virt_rx: buffer metadata region too small");
+        }
+        let mut clients = Vec::with_capacity(c.clients.len());
+        for client in &c.clients {
+            let Some(l) = link(&client.conn) else {
+                pride_rt::supervisor::start_failed("net virt_rx: client queues not mapped");
+            };
+            clients.push(RxClient {
+                link: l,
+                ch: Channel::from(client.conn.id),
+                macs: client.mac_addrs.iter().map(|MacAddr(m)| *m).collect(),
+            });
+        }
+        VirtRx {
+            driver,
+            driver_ch: Channel::from(c.driver.id),
+            data,
+            io_addr: c.data.io_addr,
+            refs,
+            clients,
+        }
+    }
+
+    /// The client a frame is for: the first with its destination address,
+    /// else every client if it is broadcast, else nobody.
+    fn destination(&self, offset: usize, len: u16) -> Destination {
+        if usize::from(len) < 6 {
+            return Destination::Nobody;
+        }
+        // The destination address is the frame's first six bytes; buffers
+        // are 2048-byte aligned, so one aligned word holds them.
+        let word = self.data.load_u64(offset).to_le_bytes();
+        let dest = &word[..6];
+        if let Some(i) = self.clients.iter().position(|c| c.macs.iter().any(|m| m == dest)) {
+            Destination::Client(i)
+        } else if dest == [0xff; 6] {
+            Destination::Broadcast
+        } else {
+            Destination::Nobody
+        }
+    }
+
+    /// The driver's buffer index of a client-side offset, if it names one.
+    fn index(&self, offset: u64) -> Option<usize> {
+        (offset.is_multiple_of(BUF) && offset / BUF < u64::from(self.driver.capacity()))
+            .then_some((offset / BUF) as usize)
+    }
+
+    /// Gives buffer `offset` back to the driver (offset -> I/O address).
+    fn give_to_driver(&mut self, offset: u64) {
+        let d = NetDescriptor {
+            io_or_offset: offset + self.io_addr,
+            len: 0,
+            oid: 0,
+        };
+        if self.driver.free.enqueue(d).is_err() {
+            // Cannot happen: the free queue holds every driver buffer.
+            pride_rt::println!("net_virt_rx: driver free queue full, buffer {offset:#x} lost");
+        }
+    }
+
+    /// Frames the driver received, to their clients. Returns, per client,
+    /// whether it was given any; sets `*to_driver` if a buffer went straight
+    /// back to the driver.
+    fn rx_return(&mut self, to_driver: &mut bool) -> Vec<bool> {
+        let mut given = alloc::vec![false; self.clients.len()];
+        loop {
+            while let Ok(d) = self.driver.active.dequeue() {
+                // I/O address -> offset in the data region.
+                let offset = d.io_or_offset.wrapping_sub(self.io_addr);
+                let Some(index) = self.index(offset) else {
+                    pride_rt::println!(
+                        "net_virt_rx: driver returned {:#x}, not one of its buffers",
+                        d.io_or_offset
+                    );
+                    continue;
+                };
+                if self.refs.load_u8(index) != 0 {
+                    pride_rt::println!("net_virt_rx: driver returned buffer {index}, which a client still holds");
+                    continue;
+                }
+                let desc = NetDescriptor {
+                    io_or_offset: offset,
+                    len: d.len.min(BUFFER_SIZE as u16),
+                    oid: 0,
+                };
+                let targets: Vec<usize> = match self.destination(offset as usize, desc.len) {
+                    Destination::Client(i) => alloc::vec![i],
+                    Destination::Broadcast => (0..self.clients.len()).collect(),
+                    Destination::Nobody => Vec::new(),
+                };
+                let mut holders = 0u8;
+                for i in targets {
+                    // A client's active queue holds all of the driver's
+                    // buffers in a system sdfgen sized; if not, it misses
+                    // this frame.
+                    if self.clients[i].link.active.enqueue(desc).is_ok() {
+                        holders += 1;
+                        given[i] = true;
+                    }
+                }
+                if holders == 0 {
+                    self.give_to_driver(offset);
+                    *to_driver = true;
+                } else {
+                    self.refs.store_u8(index, holders);
+                }
+            }
+            if self.driver.active.request_signal_and_recheck() {
+                break;
+            }
+        }
+        given
+    }
+
+    /// Buffers the clients are done with: back to the driver once nobody
+    /// holds them.
+    fn rx_provide(&mut self, to_driver: &mut bool) {
+        for i in 0..self.clients.len() {
+            loop {
+                while let Ok(d) = self.clients[i].link.free.dequeue() {
+                    let Some(index) = self.index(d.io_or_offset) else {
+                        pride_rt::println!(
+                            "net_virt_rx: client returned offset {:#x}, not a buffer",
+                            d.io_or_offset
+                        );
+                        continue;
+                    };
+                    let holders = self.refs.load_u8(index);
+                    if holders == 0 {
+                        pride_rt::println!("net_virt_rx: client returned buffer {index}, which nobody holds");
+                        continue;
+                    }
+                    self.refs.store_u8(index, holders - 1);
+                    if holders == 1 {
+                        self.give_to_driver(d.io_or_offset);
+                        *to_driver = true;
+                    }
+                }
+                if self.clients[i].link.free.request_signal_and_recheck() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn work(&mut self) {
+        let mut to_driver = false;
+        let given = self.rx_return(&mut to_driver);
+        for (client, given) in self.clients.iter_mut().zip(given) {
+            if given && client.link.active.claim_signal() {
+                microkit::notify(client.ch);
+            }
+        }
+        self.rx_provide(&mut to_driver);
+        if to_driver && self.driver.free.claim_signal() {
+            microkit::notify(self.driver_ch);
+        }
+    }
+}
+
+impl microkit::Handler for VirtRx {
+    fn init(&mut self) {
+        // Every receive buffer to the driver, by I/O address.
+        if self.driver.fill_free(self.io_addr).is_err() {
+            pride_rt::supervisor::start_failed("net virt_rx: driver free queue not empty at start");
+        }
+        if self.driver.free.claim_signal() {
+            microkit::notify(self.driver_ch);
+        }
+    }
+
+    fn notified(&mut self, _ch: Channel) {
+        self.work();
+    }
+}
+
+/// One transmit data region of a client, as `virt_tx` sees it.
+#[derive(Clone, Copy, Debug)]
+struct TxRegion {
+    io_addr: u64,
+    num_buffers: u64,
+}
+
+impl TxRegion {
+    fn contains(&self, io: u64) -> bool {
+        io >= self.io_addr && io - self.io_addr < self.num_buffers * BUF
+    }
+}
+
+/// A client of the transmit virtualiser.
+struct TxClient {
+    link: Link,
+    ch: Channel,
+    /// Indexed by a descriptor's `oid`.
+    regions: Vec<TxRegion>,
+}
+
+/// The transmit virtualiser: every client's frames to the driver, and the
+/// buffers the driver has sent back to the client they came from.
+pub struct VirtTx {
+    driver: Link,
+    driver_ch: Channel,
+    clients: Vec<TxClient>,
+}
+
+impl VirtTx {
+    pub fn new(config_bytes: &[u8]) -> VirtTx {
+        let c: NetVirtTxConfig = config(config_bytes);
+        let Some(driver) = link(&c.driver) else {
+            pride_rt::supervisor::start_failed("net virt_tx: driver queues not mapped");
+        };
+        let mut clients = Vec::with_capacity(c.clients.len());
+        for client in &c.clients {
+            let Some(l) = link(&client.conn) else {
+                pride_rt::supervisor::start_failed("net virt_tx: client queues not mapped");
+            };
+            clients.push(TxClient {
+                link: l,
+                ch: Channel::from(client.conn.id),
+                regions: client
+                    .regions
+                    .iter()
+                    .map(|r| TxRegion {
+                        io_addr: r.data.io_addr,
+                        num_buffers: u64::from(r.num_buffers),
+                    })
+                    .collect(),
+            });
+        }
+        VirtTx {
+            driver,
+            driver_ch: Channel::from(c.driver.id),
+            clients,
+        }
+    }
+
+    /// The client and region an I/O address belongs to, and its offset
+    /// there.
+    fn owner(&self, io: u64) -> Option<(usize, u8, u64)> {
+        self.clients.iter().enumerate().find_map(|(c, client)| {
+            client
+                .regions
+                .iter()
+                .position(|r| r.contains(io))
+                .map(|oid| (c, oid as u8, io - client.regions[oid].io_addr))
+        })
+    }
+
+    /// Sent buffers, from the driver back to their clients (I/O address ->
+    /// client, region and offset).
+    fn tx_return(&mut self) {
+        let mut returned = alloc::vec![false; self.clients.len()];
+        loop {
+            while let Ok(d) = self.driver.free.dequeue() {
+                let Some((c, oid, offset)) = self.owner(d.io_or_offset) else {
+                    pride_rt::println!("net_virt_tx: driver returned {:#x}, no client's buffer", d.io_or_offset);
+                    continue;
+                };
+                let back = NetDescriptor {
+                    io_or_offset: offset,
+                    len: d.len,
+                    oid,
+                };
+                if self.clients[c].link.free.enqueue(back).is_err() {
+                    // Cannot happen: the free queue holds all the client's buffers.
+                    pride_rt::println!("net_virt_tx: client {c}'s free queue full, buffer {offset:#x} lost");
+                    continue;
+                }
+                returned[c] = true;
+            }
+            if self.driver.free.request_signal_and_recheck() {
+                break;
+            }
+        }
+        for (client, returned) in self.clients.iter_mut().zip(returned) {
+            if returned && client.link.free.claim_signal() {
+                microkit::notify(client.ch);
+            }
+        }
+    }
+
+    /// Frames the clients want sent, to the driver (client offset -> I/O
+    /// address of the client's region). A descriptor that does not name a
+    /// buffer of the client goes straight back to it.
+    fn tx_provide(&mut self) {
+        let mut enqueued = false;
+        for client in &mut self.clients {
+            let mut refused = false;
+            loop {
+                while let Ok(d) = client.link.active.dequeue() {
+                    let io = client.regions.get(usize::from(d.oid)).and_then(|r| {
+                        let valid = d.len != 0
+                            && usize::from(d.len) <= BUFFER_SIZE
+                            && d.io_or_offset.is_multiple_of(BUF)
+                            && d.io_or_offset / BUF < r.num_buffers;
+                        valid.then_some(r.io_addr + d.io_or_offset)
+                    });
+                    let sent = io.is_some_and(|io| {
+                        let to_driver = NetDescriptor {
+                            io_or_offset: io,
+                            len: d.len,
+                            oid: 0,
+                        };
+                        self.driver.active.enqueue(to_driver).is_ok()
+                    });
+                    if sent {
+                        enqueued = true;
+                    } else {
+                        pride_rt::println!(
+                            "net_virt_tx: refused buffer (offset {:#x}, length {}, region {})",
+                            d.io_or_offset,
+                            d.len,
+                            d.oid
+                        );
+                        let _ = client.link.free.enqueue(d);
+                        refused = true;
+                    }
+                }
+                if client.link.active.request_signal_and_recheck() {
+                    break;
+                }
+            }
+            if refused && client.link.free.claim_signal() {
+                microkit::notify(client.ch);
+            }
+        }
+        if enqueued && self.driver.active.claim_signal() {
+            microkit::notify(self.driver_ch);
+        }
+    }
+}
+
+impl microkit::Handler for VirtTx {
+    fn init(&mut self) {
+        // The clients own their buffers (each fills its own free queue):
+        // only pass on what may already be queued.
+        self.tx_provide();
+    }
+
+    fn notified(&mut self, _ch: Channel) {
+        self.tx_return();
+        self.tx_provide();
+    }
+}
