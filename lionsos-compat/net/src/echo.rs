@@ -28,7 +28,7 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
-use crate::copy::{is_buffer, read_buffer, write_buffer};
+use crate::buffers::{is_buffer, read_buffer, write_buffer};
 use crate::{config, link, Link};
 
 /// The echo port.

@@ -1,7 +1,7 @@
 //! # net: the sDDF network subsystem on Pride
 //!
 //! ```text
-//!  virtio-net (PCI) <-> net_driver <-> net_virt_rx --> net_copy --> net_echo (smoltcp)
+//!  virtio-net (PCI) <-> net_driver <-> net_virt_rx --> net_copy (C) --> net_echo (smoltcp)
 //!                                  <-- net_virt_tx <---------------------+
 //! ```
 //!
@@ -14,7 +14,7 @@
 
 extern crate alloc;
 
-pub mod copy;
+pub mod buffers;
 pub mod driver;
 pub mod echo;
 pub mod virt;

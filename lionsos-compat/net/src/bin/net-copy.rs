@@ -1,12 +1,8 @@
-//! `net-copy`: the copier between the receive virtualiser and one client.
+//! `net-copy`: the copier, written in C (`c/copy.c`); this is its entry.
 #![no_std]
 #![no_main]
-#![forbid(unsafe_code)]
 
-microkit::config_section!(CONFIG, ".net_copy_config", 1_128);
+// The package's library carries the C objects: link it.
+extern crate net;
 
-pride_rt::component_entry!(main);
-
-fn main(_boot: pride_rt::component::Boot) -> ! {
-    microkit::run(net::copy::Copy::new(&CONFIG.bytes()))
-}
+microkit::c_protection_domain!();
