@@ -43,3 +43,24 @@ pub mod syscall;
 pub use cap::{CPtr, Cap};
 pub use error::Sel4Error;
 pub use msginfo::MessageInfo;
+
+/// The benchmark marker: executes `nopl 0x44495250(%rax,%rax,1)` (bytes
+/// `0f 1f 84 00 50 52 49 44`; the displacement spells "PRID"), a no-op that
+/// only a QEMU plugin watching for that encoding notices. `cargo xtask
+/// bench` has its instruction-counting plugin record the guest's
+/// instruction count each time a marker runs.
+#[inline(always)]
+pub fn bench_marker() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the bytes are one complete instruction, a multi-byte `nop`:
+    // it computes no address it uses (a `nop`'s memory operand is never
+    // accessed), changes no register, flag or memory, and is allowed at
+    // every privilege level, so it cannot break any assumption of the
+    // surrounding code (hence `nomem, nostack, preserves_flags`).
+    unsafe {
+        core::arch::asm!(
+            ".byte 0x0f, 0x1f, 0x84, 0x00, 0x50, 0x52, 0x49, 0x44",
+            options(nomem, nostack, preserves_flags)
+        );
+    }
+}

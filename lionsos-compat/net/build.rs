@@ -2,7 +2,11 @@
 //! and `pride_sddf/network.h` (the Rust PDs pull nothing from it).
 
 fn main() {
-    for f in ["c/copy.c", "../microkit/include/microkit.h", "../sddf/include/pride_sddf/network.h"] {
+    for f in [
+        "c/copy.c",
+        "../microkit/include/microkit.h",
+        "../sddf/include/pride_sddf/network.h",
+    ] {
         println!("cargo:rerun-if-changed={f}");
     }
     cc::Build::new()

@@ -21,6 +21,7 @@
 
 extern crate alloc;
 
+mod census;
 mod connections;
 mod loader;
 mod mediation;

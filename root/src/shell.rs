@@ -225,6 +225,7 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
         }),
         Command::SystemStart { name } => sup.start_system(name),
         Command::SystemStop { name } => sup.stop_system(name),
+        Command::SystemCensus { name } => sup.write_census(name),
         Command::Systems => {
             sup.write_systems();
             Ok(())

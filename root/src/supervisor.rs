@@ -668,7 +668,33 @@ impl Supervisor {
         }
         r.forgive();
         let id = r.id;
+        self.quiesce_pd(id)?;
         self.restart_component(id)
+    }
+
+    /// Before a Microkit PD that is running is restarted, it is asked to
+    /// stop between two events and put back what it holds that others own
+    /// (an sDDF driver returns the buffers its device holds), as for an
+    /// update. A PD that fails meanwhile is restarted all the same; other
+    /// components are simply destroyed.
+    fn quiesce_pd(&mut self, id: u32) -> Result<(), SupError> {
+        if !self.pd_setups.contains_key(&id) {
+            return Ok(());
+        }
+        let Some((old, ntfn)) = self
+            .current_number(id)
+            .and_then(|n| self.current(id).map(|i| (n, i.loaded.notification)))
+        else {
+            return Ok(());
+        };
+        self.signal_badged(ntfn, PD_CONTROL_BIT)?;
+        loop {
+            match self.pump() {
+                Event::Quiesced(n) if n == old => return Ok(()),
+                Event::Failed(n) | Event::Exited(n, _) if n == old => return Ok(()),
+                other => self.background(other),
+            }
+        }
     }
 
     /// Destroys whatever runs of component `id` and starts a new generation.

@@ -78,6 +78,17 @@ pub struct SystemRecord {
     pub fixed: Vec<crate::objects::FixedFrames>,
     /// Containers of its regions at fixed RAM addresses.
     pub placed: Vec<(resource_mgr::ContainerId, Container)>,
+    /// Every memory region: name, physical address if the file fixes one,
+    /// size, frames (owned by the containers above), for `system census`.
+    pub regions: Vec<Region>,
+}
+
+/// A memory region of a running subsystem.
+pub struct Region {
+    pub name: String,
+    pub phys_addr: Option<u64>,
+    pub size: u64,
+    pub frames: Vec<Cap<kind::Page>>,
 }
 
 /// Why a subsystem was refused: the file's fault, or Pride's limit.
@@ -135,6 +146,17 @@ impl Supervisor {
             slots: Vec::new(),
             fixed,
             placed,
+            regions: sys
+                .memory_regions
+                .iter()
+                .zip(&frames)
+                .map(|(mr, f)| Region {
+                    name: mr.name.clone(),
+                    phys_addr: mr.phys_addr,
+                    size: mr.size,
+                    frames: f.clone(),
+                })
+                .collect(),
         };
 
         // 2-3. Each PD's capabilities, maps and patches.

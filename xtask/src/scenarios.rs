@@ -505,31 +505,236 @@ fn network() -> Expectation {
             Check::contains("the echo server listens", "[net_echo] net_echo: listening"),
             Check::contains("UDP echo from the host", "[host] udp echo: ok"),
             Check::contains("TCP echo from the host", "[host] tcp echo: ok"),
+            Check::contains("echo load flows", "[host] echo load: ok"),
+            Check::contains(
+                "echo resumes after the driver is restarted",
+                "[host] echo after restart net_driver: ok",
+            ),
+            Check::new("the quiesced driver returned the buffers its device held", |lines| {
+                let l = lines
+                    .iter()
+                    .find(|l| l.contains("net_driver: quiesced: device reset, "))
+                    .ok_or("the driver never said it quiesced")?;
+                let rx: u32 = l
+                    .split("device reset, ")
+                    .nth(1)
+                    .and_then(|t| t.split(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("unreadable quiesce line")?;
+                if rx == 0 {
+                    return Err(format!("no receive buffer returned: {l}"));
+                }
+                Ok(())
+            }),
+            Check::contains(
+                "echo resumes after the receive virtualiser is updated",
+                "[host] echo after update net_virt_rx net-virt-rx: ok",
+            ),
+            Check::contains(
+                "echo resumes after the copier (C) is restarted",
+                "[host] echo after restart net_copy: ok",
+            ),
+            Check::contains(
+                "echo resumes after the transmit virtualiser is restarted",
+                "[host] echo after restart net_virt_tx: ok",
+            ),
+            Check::contains(
+                "echo resumes after the driver is updated",
+                "[host] echo after update net_driver net-virtio: ok",
+            ),
+            Check::new("afterwards every buffer of every pool is accounted for", |lines| {
+                let census: Vec<&String> = lines.iter().filter(|l| l.starts_with("census: echo: ")).collect();
+                if census.len() != CENSUS_POOLS {
+                    return Err(format!("{} census lines, not {CENSUS_POOLS}", census.len()));
+                }
+                match census.iter().find(|l| !l.ends_with("every buffer accounted for")) {
+                    Some(bad) => Err(bad.to_string()),
+                    None => Ok(()),
+                }
+            }),
+            Check::contains(
+                "UDP echo after the replacements",
+                "[host] udp echo after the replacements: ok",
+            ),
         ],
         exit_status: 0,
     }
 }
 
-/// The host's side of the `network` scenario: once the guest's echo server
+/// The replacements the `network` scenario makes under echo load: the
+/// shell command, and the event line that says it is done.
+const REPLACEMENTS: [(&str, &str); 5] = [
+    ("restart net_driver", "restart: 'net_driver' restarted"),
+    ("update net_virt_rx net-virt-rx", "update: 'net_virt_rx' now runs"),
+    ("restart net_copy", "restart: 'net_copy' restarted"),
+    ("restart net_virt_tx", "restart: 'net_virt_tx' restarted"),
+    ("update net_driver net-virtio", "update: 'net_driver' now runs"),
+];
+
+/// Pools `system census echo` reports (one line each).
+const CENSUS_POOLS: usize = 3;
+
+/// The host's side of the `network` scenario. Once the guest's echo server
 /// says it listens, a UDP datagram and a TCP stream to it through QEMU's
-/// forwarded port must come back unchanged; then the host shuts the guest
-/// down.
+/// forwarded port must come back unchanged. Then a load of UDP echoes
+/// runs while the host has the guest replace sDDF components one after
+/// the other ([`REPLACEMENTS`]); after each, echoes must flow again. With
+/// the load stopped, `system census echo` must find every buffer; a last
+/// datagram must come back; then the host shuts the guest down.
 pub fn echo_from_host(port: u16) -> impl FnMut(&str) -> pride_harness::HostStep {
+    let mut load: Option<EchoLoad> = None;
+    let mut next = 0;
+    let mut census_lines = 0;
     move |line: &str| {
         let mut step = pride_harness::HostStep::default();
-        if !line.contains("net_echo: listening") {
+        if line.contains("net_echo: listening") && load.is_none() {
+            step.record.push(match udp_echo(port) {
+                Ok(n) => format!("udp echo: ok ({n} bytes)"),
+                Err(e) => format!("udp echo: FAILED ({e})"),
+            });
+            step.record.push(match tcp_echo(port) {
+                Ok(n) => format!("tcp echo: ok ({n} bytes)"),
+                Err(e) => format!("tcp echo: FAILED ({e})"),
+            });
+            match EchoLoad::start(port) {
+                Ok(l) => {
+                    let resumed = l.wait_for_echoes(50);
+                    step.record.push(format!("echo load: {resumed}"));
+                    load = Some(l);
+                    step.input = Some(format!("{}\n", REPLACEMENTS[0].0));
+                }
+                Err(e) => {
+                    step.record.push(format!("echo load: FAILED to start ({e})"));
+                    step.input = Some("shutdown\n".to_string());
+                }
+            }
             return step;
         }
-        step.record.push(match udp_echo(port) {
-            Ok(n) => format!("udp echo: ok ({n} bytes)"),
-            Err(e) => format!("udp echo: FAILED ({e})"),
-        });
-        step.record.push(match tcp_echo(port) {
-            Ok(n) => format!("tcp echo: ok ({n} bytes)"),
-            Err(e) => format!("tcp echo: FAILED ({e})"),
-        });
-        step.input = Some("shutdown\n".to_string());
+        if let (Some(l), Some((command, done))) = (load.as_ref(), REPLACEMENTS.get(next)) {
+            if line.contains(done) {
+                step.record
+                    .push(format!("echo after {command}: {}", l.wait_for_echoes(50)));
+                next += 1;
+                step.input = Some(match REPLACEMENTS.get(next) {
+                    Some((command, _)) => format!("{command}\n"),
+                    None => {
+                        let (sent, echoed) = l.stop();
+                        step.record.push(format!("echo load: {sent} sent, {echoed} echoed"));
+                        // Let what is in flight settle before counting.
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        "system census echo\n".to_string()
+                    }
+                });
+            } else if line.contains("could not") || line.contains("error:") {
+                step.record.push(format!("echo after {command}: FAILED ({line})"));
+                step.input = Some("shutdown\n".to_string());
+            }
+            return step;
+        }
+        if line.starts_with("census: echo: ") {
+            census_lines += 1;
+            if census_lines == CENSUS_POOLS {
+                step.record.push(match udp_echo(port) {
+                    Ok(n) => format!("udp echo after the replacements: ok ({n} bytes)"),
+                    Err(e) => format!("udp echo after the replacements: FAILED ({e})"),
+                });
+                step.input = Some("shutdown\n".to_string());
+            }
+        }
         step
+    }
+}
+
+/// A bounded UDP echo load: one datagram in flight at a time, each waited
+/// for at most 100 ms, until stopped (or after 5 minutes).
+struct EchoLoad {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    echoed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EchoLoad {
+    fn start(port: u16) -> std::io::Result<EchoLoad> {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        sock.set_read_timeout(Some(Duration::from_millis(100)))?;
+        sock.connect(("127.0.0.1", port))?;
+        let (stop, sent, echoed) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let (stop2, sent2, echoed2) = (stop.clone(), sent.clone(), echoed.clone());
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            let mut buf = [0u8; 512];
+            let mut n: u64 = 0;
+            while !stop2.load(Ordering::Relaxed) && Instant::now() < deadline {
+                n += 1;
+                let message = format!("pride load {n:012}");
+                if sock.send(message.as_bytes()).is_err() {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                sent2.fetch_add(1, Ordering::Relaxed);
+                // Answers to earlier datagrams that came late are skipped.
+                let until = Instant::now() + Duration::from_millis(100);
+                while Instant::now() < until {
+                    match sock.recv(&mut buf) {
+                        Ok(k) if &buf[..k] == message.as_bytes() => {
+                            echoed2.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                        Ok(_) => continue,
+                        Err(_) => break,
+                    }
+                }
+            }
+        });
+        Ok(EchoLoad {
+            stop,
+            sent,
+            echoed,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits (at most 20 s) until `more` further datagrams came back.
+    fn wait_for_echoes(&self, more: u64) -> String {
+        use std::sync::atomic::Ordering;
+        use std::time::{Duration, Instant};
+        let from = self.echoed.load(Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let now = self.echoed.load(Ordering::Relaxed);
+            if now >= from + more {
+                return format!("ok ({} more echoed)", now - from);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        format!(
+            "FAILED (only {} more echoed in 20 s)",
+            self.echoed.load(Ordering::Relaxed) - from
+        )
+    }
+
+    /// Stops the load; (datagrams sent, echoed).
+    fn stop(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::Relaxed);
+        (self.sent.load(Ordering::Relaxed), self.echoed.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for EchoLoad {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 

@@ -124,6 +124,12 @@ void microkit_dbg_puts(const char *s);
 void microkit_pd_restart(microkit_child pd, seL4_Word entry_point);
 void microkit_pd_stop(microkit_child pd);
 
+/* Pride's one addition: true if this PD replaces one that ran on the same
+ * queues (the supervisor restarted or updated it while its system kept
+ * running), false on the system's first start. sDDF components that hand
+ * out buffers in init() must then leave them where they are. */
+bool pride_microkit_is_replacement(void);
+
 static inline microkit_msginfo microkit_msginfo_new(seL4_Word label, seL4_Uint16 count)
 {
     return seL4_MessageInfo_new(label, 0, 0, count);

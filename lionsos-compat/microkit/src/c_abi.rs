@@ -51,7 +51,8 @@ macro_rules! c_protection_domain {
             fn protected(ch: u32, msginfo: u64) -> u64;
         }
         pride_rt::component_entry!(__microkit_c_main);
-        fn __microkit_c_main(_boot: pride_rt::component::Boot) -> ! {
+        fn __microkit_c_main(boot: pride_rt::component::Boot) -> ! {
+            $crate::c_abi::set_replacement($crate::is_replacement(&boot));
             $crate::run($crate::c_abi::CHandler($crate::c_abi::CEntries {
                 init,
                 notified,
@@ -59,6 +60,22 @@ macro_rules! c_protection_domain {
             }))
         }
     };
+}
+
+static REPLACEMENT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Records whether this C PD replaces a running one (see
+/// [`crate::is_replacement`]); called by [`c_protection_domain!`].
+pub fn set_replacement(replacement: bool) {
+    REPLACEMENT.store(replacement, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Pride's one addition to the Microkit C API: true if this PD replaces
+/// one that ran on the same queues (restart or update), so `init` must not
+/// hand out buffers again.
+#[no_mangle]
+pub extern "C" fn pride_microkit_is_replacement() -> bool {
+    REPLACEMENT.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 #[no_mangle]

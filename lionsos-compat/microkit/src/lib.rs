@@ -97,6 +97,27 @@ pub trait Handler {
         let _ = (ch, info);
         MessageInfo::new(PPC_UNSUPPORTED, 0, 0, 0)
     }
+    /// The supervisor is about to replace this PD (restart or update): put
+    /// back whatever it holds that others own (sDDF buffers given to a
+    /// device, say) so that the next version finds everything in the
+    /// shared queues. PDs that hold nothing between events keep the default.
+    fn quiesce(&mut self) {}
+    /// The replacement was abandoned (the new version failed to start):
+    /// carry on after [`Handler::quiesce`].
+    fn resumed(&mut self) {}
+}
+
+/// What a PD hands over to its next version: a marker only (its state
+/// lives in its shared regions), which tells the new version that it
+/// replaces a running one (see [`is_replacement`]).
+const HANDED_OVER: &[u8] = b"microkit-pd";
+
+/// True if this PD replaces one that ran on the same queues (a restart or
+/// an update), false on the system's first start. sDDF components that
+/// hand out buffers at `init` (the receive virtualiser, a copier, a
+/// client) must not do it again: the buffers are already in circulation.
+pub fn is_replacement(boot: &pride_rt::component::Boot) -> bool {
+    boot.generation > 1 || !boot.state.is_empty()
 }
 
 /// Label of the reply to a PPC the PD does not serve.
@@ -232,7 +253,9 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             // here, between two events (the PD's state lives in its shared
             // regions, so there is nothing else to hand over). Returns if
             // the update was abandoned.
-            supervisor::quiesced(&[]);
+            handler.quiesce();
+            supervisor::quiesced(HANDED_OVER);
+            handler.resumed();
         }
         let mut bits = r.badge & !CONTROL_BIT;
         while bits != 0 {

@@ -26,6 +26,15 @@ void init(void)
     virt_active = pride_net_queue(&config.rx.active_queue, config.rx.num_buffers);
     client_free = pride_net_queue(&config.client.free_queue, config.client.num_buffers);
     client_active = pride_net_queue(&config.client.active_queue, config.client.num_buffers);
+    if (pride_microkit_is_replacement()) {
+        /* A restart or an update: the client's buffers are already in its
+         * queues (the copier holds none between two events). Catch up on
+         * what arrived meanwhile. */
+        notified(config.rx.id);
+        microkit_notify(config.client.id);
+        microkit_notify(config.rx.id);
+        return;
+    }
     for (uint16_t i = 0; i < config.client.num_buffers; i++) {
         pride_net_desc_t d = { (uint64_t)i * PRIDE_NET_BUFFER_SIZE, 0, 0 };
         pride_net_enqueue(&client_free, d);

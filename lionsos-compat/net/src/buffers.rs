@@ -39,4 +39,3 @@ pub fn write_buffer(dst: &mut SharedRegion, offset: usize, data: &[u8]) {
         dst.store_u64(offset + i * 8, u64::from_le_bytes(word));
     }
 }
-

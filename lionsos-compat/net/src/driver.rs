@@ -12,6 +12,23 @@
 //! buffers by I/O (physical) address, the transmit virtualiser full ones.
 //! Each goes to the device as a two-descriptor chain: a 10-byte virtio-net
 //! header kept in the rings region, then the buffer.
+//!
+//! ## Replacement without losing buffers
+//!
+//! Every buffer the device holds is written down in an *in-flight table*
+//! in the rings region (one word per chain, the buffer's I/O address)
+//! before the device sees it, and crossed out when the device gives it
+//! back. The region outlives the driver, so whoever runs next knows what
+//! the device held:
+//!
+//! - asked to quiesce (a restart or an update), the driver resets the
+//!   device, which stops it touching memory, and gives every buffer in
+//!   the table back to its owner: receive buffers to the receive
+//!   virtualiser as empty frames (which it returns to the free queue),
+//!   transmit buffers to the transmit virtualiser as sent (the frames are
+//!   dropped);
+//! - at `init` the driver does the same with whatever the table still
+//!   holds (a driver that crashed could not), then sets the device up.
 
 use alloc::vec::Vec;
 
@@ -60,7 +77,12 @@ const RX_RING: usize = 0;
 const TX_RING: usize = 0x4000;
 const RX_HEADERS: usize = 0x8000;
 const TX_HEADERS: usize = 0x9000;
-const RINGS_BYTES: usize = 0xa000;
+/// The in-flight tables (one u64 per chain: a buffer's I/O address, 0 for
+/// none).
+const RX_IN_FLIGHT: usize = 0xa000;
+const TX_IN_FLIGHT: usize = 0xa400;
+const CHAINS: usize = MAX_QUEUE as usize / 2;
+const RINGS_BYTES: usize = 0xa800;
 
 /// One virtqueue in the rings region (legacy layout).
 struct Queue {
@@ -71,21 +93,21 @@ struct Queue {
     used: u16,
     /// Free two-descriptor chains (chain c uses descriptors 2c and 2c+1).
     free_chains: Vec<u16>,
-    /// The sDDF buffer (I/O address) of each chain in flight.
-    buffers: Vec<u64>,
     headers: usize,
+    /// This queue's in-flight table in the rings region.
+    in_flight: usize,
 }
 
 impl Queue {
-    fn new(base: usize, size: u16, headers: usize) -> Queue {
+    fn new(base: usize, size: u16, headers: usize, in_flight: usize) -> Queue {
         Queue {
             base,
             size,
             avail: 0,
             used: 0,
             free_chains: (0..size / 2).rev().collect(),
-            buffers: alloc::vec![0; (size / 2) as usize],
             headers,
+            in_flight,
         }
     }
     fn avail_base(&self) -> usize {
@@ -99,7 +121,8 @@ impl Queue {
         let Some(c) = self.free_chains.pop() else {
             return false;
         };
-        self.buffers[c as usize] = buffer;
+        // Written down before the device can see it.
+        mem.store_u64(self.in_flight + 8 * c as usize, buffer);
         let (h, d) = (2 * c as usize, 2 * c as usize + 1);
         let header = self.headers + 16 * c as usize;
         for i in (0..16).step_by(8) {
@@ -130,17 +153,31 @@ impl Queue {
         true
     }
     /// The next chain the device finished: (buffer, bytes it wrote).
-    fn pop(&mut self, mem: &SharedRegion) -> Option<(u64, u32)> {
-        if mem.load_u16(self.used_base() + 2) == self.used {
-            return None;
+    fn pop(&mut self, mem: &mut SharedRegion) -> Option<(u64, u32)> {
+        loop {
+            if mem.load_u16(self.used_base() + 2) == self.used {
+                return None;
+            }
+            mem.fence(Fence::Acquire);
+            let at = self.used_base() + 4 + 8 * (self.used % self.size) as usize;
+            let (id, len) = (mem.load_u32(at), mem.load_u32(at + 4));
+            self.used = self.used.wrapping_add(1);
+            let c = id / 2;
+            let slot = self.in_flight + 8 * c as usize;
+            // A chain the device could not have been given, or one it
+            // returns twice, is skipped.
+            if id % 2 != 0 || c >= u32::from(self.size / 2) || mem.load_u64(slot) == 0 {
+                pride_rt::println!(
+                    "{}: the device returned descriptor {id}, not a chain in flight",
+                    microkit::name()
+                );
+                continue;
+            }
+            let buffer = mem.load_u64(slot);
+            mem.store_u64(slot, 0);
+            self.free_chains.push(c as u16);
+            return Some((buffer, len));
         }
-        mem.fence(Fence::Acquire);
-        let at = self.used_base() + 4 + 8 * (self.used % self.size) as usize;
-        let (id, len) = (mem.load_u32(at), mem.load_u32(at + 4));
-        self.used = self.used.wrapping_add(1);
-        let c = (id / 2) as u16;
-        self.free_chains.push(c);
-        Some((self.buffers.get(c as usize).copied().unwrap_or(0), len))
     }
 }
 
@@ -236,7 +273,57 @@ impl Driver {
             self.rings.store_u64(at, 0);
         }
         self.out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
-        Some(Queue::new(base, size, headers))
+        let in_flight = if index == 0 { RX_IN_FLIGHT } else { TX_IN_FLIGHT };
+        Some(Queue::new(base, size, headers, in_flight))
+    }
+
+    /// Stops the device: after a reset it touches no memory and raises no
+    /// interrupt (reading the ISR lowers one it raised).
+    fn reset_device(&mut self) {
+        self.out8(reg::STATUS, 0);
+        let _ = self.in8(reg::ISR);
+        self.rxq = None;
+        self.txq = None;
+    }
+
+    /// Gives every buffer of the in-flight tables back to its owner (the
+    /// device must be stopped): receive buffers to the receive virtualiser
+    /// as empty frames, transmit buffers to the transmit virtualiser as
+    /// sent. Returns how many of each.
+    fn return_in_flight(&mut self) -> (u32, u32) {
+        let (mut rx, mut tx) = (0, 0);
+        for c in 0..CHAINS {
+            for (table, count) in [(RX_IN_FLIGHT, &mut rx), (TX_IN_FLIGHT, &mut tx)] {
+                let slot = table + 8 * c;
+                let buffer = self.rings.load_u64(slot);
+                if buffer == 0 {
+                    continue;
+                }
+                let d = NetDescriptor {
+                    io_or_offset: buffer,
+                    len: 0,
+                    oid: 0,
+                };
+                let link = if table == RX_IN_FLIGHT {
+                    &mut self.virt_rx.active
+                } else {
+                    &mut self.virt_tx.free
+                };
+                // Each queue holds every buffer of its pool, so there is
+                // room; if not, the buffer stays in the table for later.
+                if link.enqueue(d).is_ok() {
+                    self.rings.store_u64(slot, 0);
+                    *count += 1;
+                }
+            }
+        }
+        if rx > 0 {
+            microkit::notify(self.rx_ch);
+        }
+        if tx > 0 {
+            microkit::notify(self.tx_ch);
+        }
+        (rx, tx)
     }
 
     /// Gives the device every free buffer the receive virtualiser passed.
@@ -268,7 +355,7 @@ impl Driver {
     fn receive(&mut self) {
         let Some(q) = self.rxq.as_mut() else { return };
         let mut got = false;
-        while let Some((buffer, len)) = q.pop(&self.rings) {
+        while let Some((buffer, len)) = q.pop(&mut self.rings) {
             let len = (len as u64).saturating_sub(NET_HEADER) as u16;
             let _ = self.virt_rx.active.enqueue(NetDescriptor {
                 io_or_offset: buffer,
@@ -305,7 +392,7 @@ impl Driver {
     fn transmitted(&mut self) {
         let Some(q) = self.txq.as_mut() else { return };
         let mut done = false;
-        while let Some((buffer, _)) = q.pop(&self.rings) {
+        while let Some((buffer, _)) = q.pop(&mut self.rings) {
             let _ = self.virt_tx.free.enqueue(NetDescriptor {
                 io_or_offset: buffer,
                 len: 0,
@@ -325,7 +412,15 @@ impl microkit::Handler for Driver {
             pride_rt::println!("{}: no virtio-net device on PCI bus 0", microkit::name());
             return;
         };
-        self.out8(reg::STATUS, 0);
+        // Whatever an earlier driver left with the device goes back first.
+        self.reset_device();
+        let (rx, tx) = self.return_in_flight();
+        if rx + tx > 0 {
+            pride_rt::println!(
+                "{}: recovered {rx} receive and {tx} transmit buffers an earlier driver left with the device",
+                microkit::name()
+            );
+        }
         self.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER);
         let features = self.in32(reg::DEVICE_FEATURES);
         self.out32(reg::DRIVER_FEATURES, features & reg::FEATURE_MAC);
@@ -352,6 +447,23 @@ impl microkit::Handler for Driver {
             self.txq.as_ref().map_or(0, |q| q.size)
         );
         self.refill_rx();
+        self.transmit();
+        // After a restart the interrupt may have been left unacknowledged
+        // (masked) by the driver that was replaced.
+        microkit::irq_ack(self.irq);
+    }
+
+    fn quiesce(&mut self) {
+        self.reset_device();
+        let (rx, tx) = self.return_in_flight();
+        pride_rt::println!(
+            "{}: quiesced: device reset, {rx} receive and {tx} transmit buffers returned",
+            microkit::name()
+        );
+    }
+
+    fn resumed(&mut self) {
+        self.init();
     }
 
     fn notified(&mut self, ch: Channel) {

@@ -58,10 +58,13 @@ pub struct VirtRx {
     /// metadata region, as sDDF does.
     refs: SharedRegion,
     clients: Vec<RxClient>,
+    /// This virtualiser replaces one that ran on the same queues: the
+    /// buffers are already in circulation.
+    replacement: bool,
 }
 
 impl VirtRx {
-    pub fn new(config_bytes: &[u8]) -> VirtRx {
+    pub fn new(config_bytes: &[u8], replacement: bool) -> VirtRx {
         let c: NetVirtRxConfig = config(config_bytes);
         let Some(driver) = link(&c.driver) else {
             pride_rt::supervisor::start_failed("net virt_rx: driver queues not mapped");
@@ -93,6 +96,7 @@ impl VirtRx {
             io_addr: c.data.io_addr,
             refs,
             clients,
+            replacement,
         }
     }
 
@@ -236,6 +240,18 @@ impl VirtRx {
 
 impl microkit::Handler for VirtRx {
     fn init(&mut self) {
+        if self.replacement {
+            // A restart or an update: every buffer is with the driver, in a
+            // queue, or with a client (the metadata region counts those);
+            // the old version held none between two events. Catch up on
+            // what arrived meanwhile, and wake everyone once.
+            self.work();
+            microkit::notify(self.driver_ch);
+            for client in &self.clients {
+                microkit::notify(client.ch);
+            }
+            return;
+        }
         // Every receive buffer to the driver, by I/O address.
         if self.driver.fill_free(self.io_addr).is_err() {
             pride_rt::supervisor::start_failed("net virt_rx: driver free queue not empty at start");
@@ -409,8 +425,14 @@ impl VirtTx {
 impl microkit::Handler for VirtTx {
     fn init(&mut self) {
         // The clients own their buffers (each fills its own free queue):
-        // only pass on what may already be queued.
+        // only pass on what may already be queued, and (after a restart or
+        // an update) what the driver sent back meanwhile.
+        self.tx_return();
         self.tx_provide();
+        microkit::notify(self.driver_ch);
+        for client in &self.clients {
+            microkit::notify(client.ch);
+        }
     }
 
     fn notified(&mut self, _ch: Channel) {

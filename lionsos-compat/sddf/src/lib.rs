@@ -64,6 +64,7 @@
 extern crate alloc;
 
 pub mod blk;
+pub mod census;
 pub mod config;
 pub mod net;
 pub mod ring;

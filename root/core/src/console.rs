@@ -70,6 +70,10 @@ pub enum Command<'a> {
     SystemStop {
         name: &'a str,
     },
+    /// Where every buffer of a network system's pools is.
+    SystemCensus {
+        name: &'a str,
+    },
     Systems,
     Ping,
     Shutdown,
@@ -111,8 +115,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("store get|rm KEY", "read or delete an object"),
     ("store ls", "list the store's objects"),
     (
-        "system start|stop NAME",
-        "start or stop a Microkit subsystem described by systems/NAME.system",
+        "system start|stop|census NAME",
+        "start or stop a Microkit subsystem described by systems/NAME.system; census: where every buffer of its network pools is",
     ),
     (
         "systems",
@@ -175,6 +179,7 @@ pub fn parse(line: &str) -> Command<'_> {
         ("policy", [Some("swap"), Some(module), None]) => Command::PolicySwap { module },
         ("system", [Some("start"), Some(name), None]) => Command::SystemStart { name },
         ("system", [Some("stop"), Some(name), None]) => Command::SystemStop { name },
+        ("system", [Some("census"), Some(name), None]) => Command::SystemCensus { name },
         ("systems", [None, ..]) => Command::Systems,
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
@@ -254,7 +259,11 @@ mod tests {
         assert_eq!(parse("system start echo"), Command::SystemStart { name: "echo" });
         assert_eq!(parse("system stop echo"), Command::SystemStop { name: "echo" });
         assert_eq!(parse("systems"), Command::Systems);
-        assert_eq!(parse("system launch echo"), Command::Usage("system start|stop NAME"));
+        assert_eq!(parse("system census echo"), Command::SystemCensus { name: "echo" });
+        assert_eq!(
+            parse("system launch echo"),
+            Command::Usage("system start|stop|census NAME")
+        );
         assert_eq!(
             parse("store put notes/a hello big world"),
             Command::StorePut {

@@ -10,6 +10,6 @@ microkit::config_section!(CONFIG, ".net_client_config", NetClientConfig::SIZE);
 
 pride_rt::component_entry!(main);
 
-fn main(_boot: pride_rt::component::Boot) -> ! {
-    microkit::run(net::echo::Echo::new(&CONFIG.bytes()))
+fn main(boot: pride_rt::component::Boot) -> ! {
+    microkit::run(net::echo::Echo::new(&CONFIG.bytes(), microkit::is_replacement(&boot)))
 }
