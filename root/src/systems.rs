@@ -408,8 +408,22 @@ impl Supervisor {
                 for _ in 0..pages {
                     list.push(self.objs.frame(Source::Container(&mut dma))?);
                 }
-                frames.push(list);
+                // A device will reach the region by physical address: make
+                // sure (with the kernel) that every frame is where it should
+                // be before any PD can hand the address out.
+                let misplaced = list.iter().enumerate().find_map(|(i, f)| {
+                    let want = paddr + i as u64 * 4096;
+                    let got = f.x86_page_get_address().unwrap_or(u64::MAX);
+                    (got != want).then_some((want, got))
+                });
                 placed.push((cid, dma));
+                if let Some((want, got)) = misplaced {
+                    return Err(SupError::BadSystem(format!(
+                        "region '{}': the frame for physical address {want:#x} is at {got:#x}",
+                        mr.name
+                    )));
+                }
+                frames.push(list);
                 continue;
             }
             let mut list = Vec::new();

@@ -8,13 +8,17 @@
 //! | --- | --- |
 //! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
 //! | `test [SCENARIO]` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed`. With a name (or part of one), only the matching scenarios, without host tests |
-//! | `bench` | boot benchmark on the release kernel under `-icount shift=0`; table on stdout and in `target/bench/` |
+//! | `bench [net]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, then the network echo against a Linux guest (`net`: that one only); tables on stdout and in `target/bench/` |
 //! | `kernel` | builds the release and debug kernels only |
 //! | `build` | builds kernels and the default image, prints their paths |
 
+mod block;
 mod board;
 mod images;
 mod kernel;
+mod linux_guest;
+mod loadgen;
+mod netbench;
 mod prereq;
 mod scenarios;
 
@@ -32,14 +36,21 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench | kernel | build>";
+const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net] | kernel | build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.get(1).map(String::as_str)),
-        Some("bench") => bench(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            None => bench(true),
+            Some("net") => bench(false),
+            Some(other) => {
+                eprintln!("unknown benchmark {other:?}\n{USAGE}");
+                Ok(ExitCode::from(2))
+            }
+        },
         Some("kernel") => kernels().map(|_| ExitCode::SUCCESS),
         Some("build") => build().map(|_| ExitCode::SUCCESS),
         Some("help" | "--help" | "-h") => {
@@ -232,12 +243,18 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         } else {
             None
         };
+        // The block system's scenario gets a fresh disk image.
+        let disk = if block::wants_disk(s.boot_cfg, s.input) {
+            Some(block::make_disk(&ws)?)
+        } else {
+            None
+        };
         let (cmd, wait_for) = match s.launcher {
             scenarios::Launcher::Qemu => {
                 let image_name = s.name.split(' ').next().unwrap_or(s.name);
                 let root = images::build_image(&ws, image_name, &comps, s.boot_cfg)?;
                 let kernel = if s.debug_kernel { &debug } else { &release };
-                let cmd = board::qemu_command(
+                let mut cmd = board::qemu_command(
                     &q,
                     kernel,
                     &root,
@@ -246,6 +263,9 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
                         echo_port,
                     },
                 );
+                if let Some(disk) = &disk {
+                    board::attach_disk(&mut cmd, disk);
+                }
                 (cmd, (!s.input.is_empty()).then_some("pride> "))
             }
             scenarios::Launcher::XtaskRun => {
@@ -261,6 +281,10 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         let (lines, ending) = match echo_port.filter(|_| s.echo) {
             Some(port) => {
                 let mut host = scenarios::echo_from_host(port);
+                pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
+            }
+            None if disk.is_some() => {
+                let mut host = block::from_host();
                 pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
             }
             None => pride_harness::run_qemu(cmd, s.input, wait_for, timeout)?,
@@ -296,15 +320,27 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-fn bench() -> Result<ExitCode> {
+/// `cargo xtask bench`: the boot and IPC table (if `boot`), then the
+/// network echo benchmark against a Linux guest (`netbench`).
+fn bench(boot: bool) -> Result<ExitCode> {
     let ws = workspace();
     let q = ensure_qemu(&ws)?;
     let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
     let comps = images::build_components(&ws)?;
-    let root = images::build_image(&ws, "bench", &comps, scenarios::BENCH_BOOT_CFG)?;
+    if boot {
+        boot_bench(&ws, &q, &kernel, &comps)?;
+    }
+    let net = netbench::run(&ws, &q, &kernel, &comps)?;
+    print!("\n{net}");
+    println!("written to {}", ws.join("target/bench/net.md").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn boot_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::BuiltImage]) -> Result<()> {
+    let root = images::build_image(ws, "bench", comps, scenarios::BENCH_BOOT_CFG)?;
     let cmd = board::qemu_command(
-        &q,
-        &kernel,
+        q,
+        kernel,
         &root,
         &board::RunOptions {
             icount: true,
@@ -391,5 +427,5 @@ fn bench() -> Result<ExitCode> {
     print!("{table}");
     std::fs::write(dir.join("boot.md"), &table)?;
     println!("written to {}", dir.join("boot.md").display());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -32,9 +32,9 @@
 
 use alloc::vec::Vec;
 
-use kernel_iface::cap::kind::IoPort;
 use kernel_iface::Cap;
 use microkit::{Channel, SharedRegion};
+use pci_io::{IoWindow, PciConfig};
 use sddf::config::net::NetDriverConfig;
 use sddf::net::NetDescriptor;
 use sddf::shared::{Fence, SharedMemory};
@@ -46,8 +46,6 @@ pub const BAR0: u16 = 0x6000;
 /// I/O port range ids the description gives the driver.
 pub const PCI_PORTS_ID: u64 = 22;
 pub const DEVICE_PORTS_ID: u64 = 23;
-const PCI_ADDRESS: u16 = 0xcf8;
-const PCI_DATA: u16 = 0xcfc;
 
 /// Legacy virtio registers (offsets in the I/O window).
 mod reg {
@@ -182,8 +180,8 @@ impl Queue {
 }
 
 pub struct Driver {
-    pci: Cap<IoPort>,
-    dev: Cap<IoPort>,
+    pci: PciConfig,
+    dev: IoWindow,
     irq: Channel,
     rings: SharedRegion,
     rings_paddr: u64,
@@ -205,8 +203,8 @@ impl Driver {
             pride_rt::supervisor::start_failed("net driver: the rings region is missing");
         }
         Driver {
-            pci: Cap::from_cptr(microkit::BASE_IOPORT_CAP + PCI_PORTS_ID),
-            dev: Cap::from_cptr(microkit::BASE_IOPORT_CAP + DEVICE_PORTS_ID),
+            pci: PciConfig::new(Cap::from_cptr(microkit::BASE_IOPORT_CAP + PCI_PORTS_ID)),
+            dev: IoWindow::new(Cap::from_cptr(microkit::BASE_IOPORT_CAP + DEVICE_PORTS_ID), BAR0),
             irq: microkit::globals::irqs().trailing_zeros(),
             rings,
             rings_paddr,
@@ -219,60 +217,28 @@ impl Driver {
         }
     }
 
-    fn pci_read(&self, dev: u32, reg: u32) -> u32 {
-        let _ = self
-            .pci
-            .x86_ioport_out32(PCI_ADDRESS, 0x8000_0000 | dev << 11 | (reg & 0xfc));
-        self.pci.x86_ioport_in32(PCI_DATA).unwrap_or(u32::MAX)
-    }
-
-    fn pci_write(&self, dev: u32, reg: u32, value: u32) {
-        let _ = self
-            .pci
-            .x86_ioport_out32(PCI_ADDRESS, 0x8000_0000 | dev << 11 | (reg & 0xfc));
-        let _ = self.pci.x86_ioport_out32(PCI_DATA, value);
-    }
-
-    fn out8(&self, r: u16, v: u8) {
-        let _ = self.dev.x86_ioport_out8(BAR0 + r, v);
-    }
-    fn in8(&self, r: u16) -> u8 {
-        self.dev.x86_ioport_in8(BAR0 + r).unwrap_or(0)
-    }
-    fn out16(&self, r: u16, v: u16) {
-        let _ = self.dev.x86_ioport_out16(BAR0 + r, v);
-    }
-    fn in16(&self, r: u16) -> u16 {
-        self.dev.x86_ioport_in16(BAR0 + r).unwrap_or(0)
-    }
-    fn out32(&self, r: u16, v: u32) {
-        let _ = self.dev.x86_ioport_out32(BAR0 + r, v);
-    }
-    fn in32(&self, r: u16) -> u32 {
-        self.dev.x86_ioport_in32(BAR0 + r).unwrap_or(0)
-    }
-
     /// Finds the device on bus 0 and gives it its I/O window; returns its
     /// interrupt line as the firmware set it.
     fn probe(&self) -> Option<u8> {
-        let dev = (0..32).find(|d| self.pci_read(*d, 0) == 0x1000_1af4)?;
-        self.pci_write(dev, 0x10, BAR0 as u32);
-        let command = self.pci_read(dev, 0x04) & 0xffff;
+        let dev = self.pci.find(0x1000_1af4)?;
+        self.pci.write(dev, 0x10, BAR0 as u32);
+        let command = self.pci.read(dev, 0x04) & 0xffff;
         // I/O space and bus mastering on, INTx not disabled.
-        self.pci_write(dev, 0x04, (command | 0x5) & !0x400);
-        Some(self.pci_read(dev, 0x3c) as u8)
+        self.pci.write(dev, 0x04, (command | 0x5) & !0x400);
+        Some(self.pci.read(dev, 0x3c) as u8)
     }
 
     fn setup_queue(&mut self, index: u16, base: usize, headers: usize) -> Option<Queue> {
-        self.out16(reg::QUEUE_SELECT, index);
-        let size = self.in16(reg::QUEUE_SIZE);
+        self.dev.out16(reg::QUEUE_SELECT, index);
+        let size = self.dev.in16(reg::QUEUE_SIZE);
         if size == 0 || size > MAX_QUEUE || !size.is_power_of_two() {
             return None;
         }
         for at in (base..base + 0x4000).step_by(8) {
             self.rings.store_u64(at, 0);
         }
-        self.out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
+        self.dev
+            .out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
         let in_flight = if index == 0 { RX_IN_FLIGHT } else { TX_IN_FLIGHT };
         Some(Queue::new(base, size, headers, in_flight))
     }
@@ -280,8 +246,8 @@ impl Driver {
     /// Stops the device: after a reset it touches no memory and raises no
     /// interrupt (reading the ISR lowers one it raised).
     fn reset_device(&mut self) {
-        self.out8(reg::STATUS, 0);
-        let _ = self.in8(reg::ISR);
+        self.dev.out8(reg::STATUS, 0);
+        let _ = self.dev.in8(reg::ISR);
         self.rxq = None;
         self.txq = None;
     }
@@ -347,7 +313,7 @@ impl Driver {
             }
         }
         if added {
-            self.out16(reg::QUEUE_NOTIFY, 0);
+            self.dev.out16(reg::QUEUE_NOTIFY, 0);
         }
     }
 
@@ -384,7 +350,7 @@ impl Driver {
             }
         }
         if sent {
-            self.out16(reg::QUEUE_NOTIFY, 1);
+            self.dev.out16(reg::QUEUE_NOTIFY, 1);
         }
     }
 
@@ -421,17 +387,18 @@ impl microkit::Handler for Driver {
                 microkit::name()
             );
         }
-        self.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER);
-        let features = self.in32(reg::DEVICE_FEATURES);
-        self.out32(reg::DRIVER_FEATURES, features & reg::FEATURE_MAC);
+        self.dev.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER);
+        let features = self.dev.in32(reg::DEVICE_FEATURES);
+        self.dev.out32(reg::DRIVER_FEATURES, features & reg::FEATURE_MAC);
         self.rxq = self.setup_queue(0, RX_RING, RX_HEADERS);
         self.txq = self.setup_queue(1, TX_RING, TX_HEADERS);
         if self.rxq.is_none() || self.txq.is_none() {
             pride_rt::println!("{}: the device's queues do not fit", microkit::name());
             return;
         }
-        self.out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER | reg::DRIVER_OK);
-        let mac: Vec<u8> = (0..6).map(|i| self.in8(reg::MAC + i)).collect();
+        self.dev
+            .out8(reg::STATUS, reg::ACKNOWLEDGE | reg::DRIVER | reg::DRIVER_OK);
+        let mac: Vec<u8> = (0..6).map(|i| self.dev.in8(reg::MAC + i)).collect();
         pride_rt::println!(
             "{}: virtio-net at I/O {:#x}, MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, PCI interrupt line {}, queues {}/{}",
             microkit::name(),
@@ -469,7 +436,7 @@ impl microkit::Handler for Driver {
     fn notified(&mut self, ch: Channel) {
         if ch == self.irq {
             // Reading the ISR acknowledges the device's interrupt.
-            let _ = self.in8(reg::ISR);
+            let _ = self.dev.in8(reg::ISR);
             self.receive();
             self.refill_rx();
             self.transmitted();

@@ -33,6 +33,11 @@ pub fn write_fault(out: &mut impl core::fmt::Write, name: &str, id: u64, fault: 
     if let Some(addr) = fault.addr() {
         write!(out, " at address {addr:#x}")?;
     }
+    if let Fault::UserException { number, code, .. } = fault {
+        if *number != 6 {
+            write!(out, " (vector {number}, error code {code:#x})")?;
+        }
+    }
     match fault.ip() {
         Some(ip) => writeln!(out, ", ip {ip:#x}"),
         None => writeln!(out),

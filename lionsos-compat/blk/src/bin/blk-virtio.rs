@@ -1,0 +1,31 @@
+//! `blk-virtio`: the virtio-blk driver.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+// SAFETY (both): exported symbols the supervisor writes before the PD
+// starts (the Microkit `setvar_vaddr` / `region_paddr` contract); read
+// once, atomically.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+static virtio_rings: AtomicU64 = AtomicU64::new(0);
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+static virtio_rings_paddr: AtomicU64 = AtomicU64::new(0);
+
+microkit::config_section!(CONFIG, ".blk_driver_config", 64);
+microkit::config_section!(DEVICE, ".device_resources", 1608);
+
+pride_rt::component_entry!(main);
+
+fn main(_boot: pride_rt::component::Boot) -> ! {
+    // sdfgen writes a device-resources blob for the driver; this driver
+    // finds its device on the PCI bus instead, but keeps the section so
+    // the blob has somewhere to go.
+    let _ = &DEVICE;
+    let rings = microkit::SharedRegion::from_setvar(&virtio_rings, 0x10_0000);
+    let paddr = virtio_rings_paddr.load(Ordering::Relaxed);
+    microkit::run(blk::driver::Driver::new(&CONFIG.bytes(), rings, paddr))
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The block system, described with sdfgen's Sddf.Blk as LionsOS describes
+its block subsystems: a virtio-blk driver, the block virtualiser, and two
+clients, each given one partition of the disk (client 0 partition 0,
+client 1 partition 1 of the MBR).
+
+The device is declared by hand (x86_64 has no device tree): the PCI
+configuration ports, the device's I/O window (which the driver puts at
+0x6100, clear of the network card's 0x6000), its interrupt (the disk is in
+PCI slot 5, whose INTA the firmware routes to IRQ 10: IOAPIC pin 10, level;
+slots 3 and 4 both end on pin 11, the network card's) and a region for its virtqueue, whose physical
+address is patched into the driver with a `region_paddr` setvar (which
+sdfgen cannot write, so it is added to the rendered file).
+
+Physical placement: sdfgen puts the regions the device reaches (the
+virtualiser's bounce region, then each client's data region) below
+PADDR_TOP, one after the other. Pride places such regions in whole MiB,
+so PADDR_TOP is a MiB boundary plus the bounce region's size (0xa000):
+bounce 0x1e00_0000, client data 0x1df0_0000 and 0x1de0_0000, rings
+0x1e10_0000. All of it is below the echo system's 0x1f00_0000..0x1ff0_0000
+(and the `physical` test system's 0x1fd0_0000), so the systems can run at
+the same time. The placed regions are listed in address order (see below).
+
+Usage: blk.py OUTDIR   (writes OUTDIR/blk.system, OUTDIR/blk.configs and
+the configuration blobs in OUTDIR/blk/)
+"""
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from sdfgen import SystemDescription, Sddf
+
+SDF = SystemDescription
+
+BOUNCE_SIZE = 0xA000  # what sdfgen gives the virtualiser's driver data region
+PADDR_TOP = 0x1E00_0000 + BOUNCE_SIZE
+RINGS_PADDR = 0x1E10_0000
+CLIENT_DATA = 0x10_0000  # 1 MiB each
+# The device: ports, window, interrupt (see lionsos-compat/blk/src/driver.rs).
+PCI_CONFIG_PORT = 0xCF8
+BAR0 = 0x6100
+BAR0_PORTS = 0x80
+IRQ_PIN = 10
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    blobs = out / "blk"
+    blobs.mkdir(parents=True, exist_ok=True)
+    sdf = SDF(SDF.Arch.X86_64, PADDR_TOP)
+    driver = SDF.ProtectionDomain("blk_driver", "blk-virtio.elf", priority=200)
+    virt = SDF.ProtectionDomain("blk_virt", "blk-virt.elf", priority=199)
+    clients = [SDF.ProtectionDomain(f"blk_client{i}", "blk-client.elf", priority=100) for i in range(2)]
+    driver.add_ioport(SDF.IoPort(PCI_CONFIG_PORT, 8, id=22))
+    driver.add_ioport(SDF.IoPort(BAR0, BAR0_PORTS, id=23))
+    driver.add_irq(
+        SDF.IrqIoapic(
+            ioapic_id=0,
+            pin=IRQ_PIN,
+            vector=IRQ_PIN,
+            trigger=SDF.IrqIoapic.Trigger.LEVEL,
+            polarity=SDF.IrqIoapic.Polarity.ACTIVEHIGH,
+            id=24,
+        )
+    )
+    rings = SDF.MemoryRegion(sdf, "virtio_blk_rings", 0x10_0000, paddr=RINGS_PADDR)
+    sdf.add_mr(rings)
+    driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
+    for pd in (driver, virt, *clients):
+        sdf.add_pd(pd)
+    with tempfile.TemporaryDirectory() as empty:
+        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
+            (Path(empty) / "drivers" / d).mkdir(parents=True)
+        sddf = Sddf(empty)
+    blk = sddf.Blk(sdf, None, driver, virt)
+    for i, client in enumerate(clients):
+        blk.add_client(client, partition=i, data_size=CLIENT_DATA)
+    assert blk.connect()
+    assert blk.serialise_config(str(blobs))
+    text = sdf.render()
+    # Every region the device reaches must sit where Pride can place it.
+    for name, paddr in re.findall(r'<memory_region name="([^"]+)" size="0x[0-9a-f]+" phys_addr="(0x[0-9a-f]+)"', text):
+        if int(paddr, 16) % 0x10_0000:
+            sys.exit(f"blk.py: sdfgen placed {name} at {paddr}, not on a MiB (was BOUNCE_SIZE changed?)")
+    # Pride's resource manager carves a placed region's chunk out of the
+    # untyped holding it and keeps what lies below for later, so regions
+    # sharing an untyped must be asked for from the lowest address up;
+    # sdfgen lists them from the top down. The order of memory_region
+    # elements means nothing else, so list the placed ones in address order.
+    lines = text.split("\n")
+    regions = [i for i, l in enumerate(lines) if l.lstrip().startswith("<memory_region ")]
+    def paddr(line: str) -> int:
+        m = re.search(r'phys_addr="(0x[0-9a-f]+)"', line)
+        return int(m.group(1), 16) if m else 1 << 64
+    ordered = sorted((lines[i] for i in regions), key=paddr)
+    for i, line in zip(regions, ordered):
+        lines[i] = line
+    text = "\n".join(lines)
+    # The rings' physical address, for the driver.
+    anchor = '<program_image path="blk-virtio.elf" />'
+    assert anchor in text
+    text = text.replace(
+        anchor, anchor + '\n        <setvar symbol="virtio_rings_paddr" region_paddr="virtio_blk_rings" />', 1
+    )
+    (out / "blk.system").write_text(text)
+    written = {p.name for p in blobs.iterdir()}
+    placement = [
+        ("blk_driver", ".blk_driver_config", "blk_driver.data", "drv.data"),
+        ("blk_driver", ".device_resources", "blk_driver_device_resources.data", "devres.data"),
+        ("blk_virt", ".blk_virt_config", "blk_virt.data", "virt.data"),
+        ("blk_client0", ".blk_client_config", "blk_client_blk_client0.data", "client0.data"),
+        ("blk_client1", ".blk_client_config", "blk_client_blk_client1.data", "client1.data"),
+    ]
+    lines = []
+    for pd, section, name, short in placement:
+        if name not in written:
+            sys.exit(f"blk.py: sdfgen wrote {sorted(written)}, not {name}")
+        (blobs / name).rename(blobs / short)
+        lines.append(f"{pd} {section} blk/{short}\n")
+    (out / "blk.configs").write_text("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
