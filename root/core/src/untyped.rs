@@ -141,11 +141,17 @@ impl Pool {
         self.alloc_in(slot, size_bits)
     }
 
-    /// The untyped whose memory holds physical address `paddr`.
+    /// The untyped that can still make an object at physical address
+    /// `paddr`: it holds the address, at or above its watermark. An untyped
+    /// split into smaller ones (kept in the pool as untypeds of their own)
+    /// holds their addresses too, but below its watermark; this picks the
+    /// piece where the address is still free.
     pub fn containing(&self, paddr: u64) -> Option<&Untyped> {
-        self.untypeds
-            .iter()
-            .find(|u| paddr >= u.paddr && paddr - u.paddr < u.size())
+        self.untypeds.iter().find(|u| {
+            paddr
+                .checked_sub(u.paddr)
+                .is_some_and(|offset| offset < u.size() && offset >= u.watermark)
+        })
     }
 
     /// Records that every object made from the pool is gone (its untypeds
@@ -561,5 +567,23 @@ mod tests {
         assert_eq!(a.free_slots(), 1);
         assert_eq!(a.alloc_slot(), Ok(101));
         assert_eq!(a.alloc_slot(), Err(AllocError::OutOfSlots));
+    }
+
+    #[test]
+    fn the_free_piece_of_a_split_untyped_holds_an_address() {
+        // A 16 MiB untyped whose lower 8 MiB were split off into an untyped
+        // of their own (as the resource manager does below a chunk it must
+        // carve at a given address), then the chunk at 8 MiB was made.
+        let mut p = Pool::new();
+        p.add(5, 0x100_0000, 24);
+        assert_eq!(p.alloc_in(5, 23).unwrap().paddr, 0x100_0000);
+        p.add(9, 0x100_0000, 23);
+        assert_eq!(p.alloc_in(5, 20).unwrap().paddr, 0x180_0000);
+        // An address below the chunk is in the split-off piece, not in the
+        // untyped it came from (whose watermark is past it).
+        assert_eq!(p.containing(0x140_0000).map(|u| u.slot), Some(9));
+        assert_eq!(p.containing(0x190_0000).map(|u| u.slot), Some(5));
+        // The chunk itself is taken: nobody can make it again.
+        assert_eq!(p.containing(0x180_0000), None);
     }
 }
