@@ -116,7 +116,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     eprintln!("xtask: booting Pride in QEMU (type 'shutdown' to leave, or Ctrl-A x)");
     let echo_port = board::free_port()?;
     eprintln!("xtask: the echo server's port 7 (UDP and TCP) is forwarded from 127.0.0.1:{echo_port}");
-    let cmd = board::qemu_command(
+    let mut cmd = board::qemu_command(
         &q,
         &kernel,
         &root,
@@ -125,8 +125,19 @@ fn run(args: &[String]) -> Result<ExitCode> {
             echo_port: Some(echo_port),
         },
     );
+    // A disk for the block subsystem, kept between runs (delete it for a
+    // fresh one): `system start blk` runs the block clients on it.
+    let disk = ws.join("target/disks/run.img");
+    if !disk.exists() {
+        std::fs::create_dir_all(disk.parent().context("disk directory")?)?;
+        std::fs::write(&disk, block::fresh_disk()).with_context(|| format!("writing {}", disk.display()))?;
+    }
+    board::attach_disk(&mut cmd, &disk);
+    eprintln!(
+        "xtask: {} is the virtio-blk disk (two partitions; 'system start blk' uses it)",
+        disk.display()
+    );
     let status = if std::io::stdin().is_terminal() {
-        let mut cmd = cmd;
         cmd.status().context("starting QEMU")?
     } else {
         run_scripted(cmd)?
