@@ -308,7 +308,7 @@ fn measure_guest(
         }
         let mut marks = Marks::default();
         let mut out = Vec::new();
-        for (i, w) in WORKLOADS.iter().enumerate() {
+        for (i, w) in selected_workloads()? {
             let run = i as u32 + 1;
             let begin = marks.take(&sock, counts)?;
             let outcome = match w.kind {
@@ -349,6 +349,28 @@ fn measure_guest(
     let lines = guest.finish();
     std::fs::write(transcript, lines.join("\n") + "\n")?;
     result.with_context(|| format!("{label} (console transcript in {})", transcript.display()))
+}
+
+/// The workloads to run, with their index in [`WORKLOADS`]: all of them,
+/// or (for working on one guest) those listed by index in
+/// `PRIDE_BENCH_WORKLOADS` (e.g. `0,5,5`); then no report is written.
+fn selected_workloads() -> Result<Vec<(usize, Workload)>> {
+    let Some(list) = std::env::var_os("PRIDE_BENCH_WORKLOADS").filter(|v| !v.is_empty()) else {
+        return Ok(WORKLOADS.iter().copied().enumerate().collect());
+    };
+    let list = list.to_string_lossy().into_owned();
+    list.split(',')
+        .map(|i| {
+            let i: usize = i
+                .trim()
+                .parse()
+                .with_context(|| format!("PRIDE_BENCH_WORKLOADS: {i:?}"))?;
+            let w = WORKLOADS
+                .get(i)
+                .with_context(|| format!("PRIDE_BENCH_WORKLOADS: no workload {i}"))?;
+            Ok((i, *w))
+        })
+        .collect()
 }
 
 /// Both guests' figures, workload by workload (in [`WORKLOADS`] order).
@@ -511,8 +533,15 @@ pub fn run(ws: &Path, q: &board::Qemu, pride_kernel: &Path, comps: &[crate::imag
             "linux",
         ),
     ];
+    // PRIDE_BENCH_GUESTS=pride (or linux) measures one guest only, and
+    // PRIDE_BENCH_WORKLOADS a selection: figures on the console, no report.
+    let only = std::env::var("PRIDE_BENCH_GUESTS").ok().filter(|v| !v.is_empty());
+    let partial = only.is_some() || std::env::var_os("PRIDE_BENCH_WORKLOADS").is_some_and(|v| !v.is_empty());
     let mut measured = Vec::new();
     for (label, kernel, initrd, cmdline, ready, file) in guests {
+        if only.as_deref().is_some_and(|o| o != file) {
+            continue;
+        }
         let port = board::free_port()?;
         let counts = dir.join(format!("net-{file}.counts"));
         let mut cmd = qemu_command(q, kernel, initrd, port, &plugin, &counts, profile)?;
@@ -521,6 +550,9 @@ pub fn run(ws: &Path, q: &board::Qemu, pride_kernel: &Path, comps: &[crate::imag
         }
         let transcript = dir.join(format!("net-{file}.log"));
         measured.push(measure_guest(label, cmd, ready, port, &counts, &transcript)?);
+    }
+    if partial {
+        return Ok("partial run (PRIDE_BENCH_GUESTS or PRIDE_BENCH_WORKLOADS): no report\n".into());
     }
     let linux_measured = measured.pop().context("no Linux figures")?;
     let pride = measured.pop().context("no Pride figures")?;
