@@ -58,6 +58,8 @@ pub struct VirtRx {
     /// metadata region, as sDDF does.
     refs: SharedRegion,
     clients: Vec<RxClient>,
+    /// Driver buffers some client holds (nonzero in `refs`).
+    held: u32,
     /// This virtualiser replaces one that ran on the same queues: the
     /// buffers are already in circulation.
     replacement: bool,
@@ -78,6 +80,9 @@ impl VirtRx {
         if (refs.len() as u64) < buffers {
             pride_rt::supervisor::start_failed("net virt_rx: buffer metadata region too small");
         }
+        if c.clients.len() > 64 {
+            pride_rt::supervisor::start_failed("net virt_rx: more than 64 clients");
+        }
         let mut clients = Vec::with_capacity(c.clients.len());
         for client in &c.clients {
             let Some(l) = link(&client.conn) else {
@@ -96,8 +101,19 @@ impl VirtRx {
             io_addr: c.data.io_addr,
             refs,
             clients,
+            held: 0,
             replacement,
         }
+    }
+
+    /// Whether to ask the clients to signal the buffers they free: only
+    /// once they hold half the driver's buffers. Below that the driver has
+    /// enough to keep receiving, and every frame it hands over wakes this
+    /// virtualiser, which then collects what the clients freed
+    /// (`rx_provide` runs on every notification). This saves the client's
+    /// notification, and the driver's, for every packet.
+    fn want_free_signals(&self) -> bool {
+        2 * self.held >= self.driver.capacity()
     }
 
     /// The client a frame is for: the first with its destination address,
@@ -141,8 +157,8 @@ impl VirtRx {
     /// Frames the driver received, to their clients. Returns, per client,
     /// whether it was given any; sets `*to_driver` if a buffer went straight
     /// back to the driver.
-    fn rx_return(&mut self, to_driver: &mut bool) -> Vec<bool> {
-        let mut given = alloc::vec![false; self.clients.len()];
+    fn rx_return(&mut self, to_driver: &mut bool) -> u64 {
+        let mut given = 0u64;
         loop {
             while let Ok(d) = self.driver.active.dequeue() {
                 // I/O address -> offset in the data region.
@@ -163,10 +179,10 @@ impl VirtRx {
                     len: d.len.min(BUFFER_SIZE as u16),
                     oid: 0,
                 };
-                let targets: Vec<usize> = match self.destination(offset as usize, desc.len) {
-                    Destination::Client(i) => alloc::vec![i],
-                    Destination::Broadcast => (0..self.clients.len()).collect(),
-                    Destination::Nobody => Vec::new(),
+                let targets = match self.destination(offset as usize, desc.len) {
+                    Destination::Client(i) => i..i + 1,
+                    Destination::Broadcast => 0..self.clients.len(),
+                    Destination::Nobody => 0..0,
                 };
                 let mut holders = 0u8;
                 for i in targets {
@@ -175,7 +191,7 @@ impl VirtRx {
                     // this frame.
                     if self.clients[i].link.active.enqueue(desc).is_ok() {
                         holders += 1;
-                        given[i] = true;
+                        given |= 1 << i;
                     }
                 }
                 if holders == 0 {
@@ -183,6 +199,7 @@ impl VirtRx {
                     *to_driver = true;
                 } else {
                     self.refs.store_u8(index, holders);
+                    self.held += 1;
                 }
             }
             if self.driver.active.request_signal_and_recheck() {
@@ -212,9 +229,15 @@ impl VirtRx {
                     }
                     self.refs.store_u8(index, holders - 1);
                     if holders == 1 {
+                        self.held = self.held.saturating_sub(1);
                         self.give_to_driver(d.io_or_offset);
                         *to_driver = true;
                     }
+                }
+                if !self.want_free_signals() {
+                    // Withdraw an old request: collected on the next frame.
+                    self.clients[i].link.free.cancel_signal();
+                    break;
                 }
                 if self.clients[i].link.free.request_signal_and_recheck() {
                     break;
@@ -226,8 +249,8 @@ impl VirtRx {
     fn work(&mut self) {
         let mut to_driver = false;
         let given = self.rx_return(&mut to_driver);
-        for (client, given) in self.clients.iter_mut().zip(given) {
-            if given && client.link.active.claim_signal() {
+        for (i, client) in self.clients.iter_mut().enumerate() {
+            if given & (1 << i) != 0 && client.link.active.claim_signal() {
                 microkit::notify(client.ch);
             }
         }
@@ -245,6 +268,9 @@ impl microkit::Handler for VirtRx {
             // queue, or with a client (the metadata region counts those);
             // the old version held none between two events. Catch up on
             // what arrived meanwhile, and wake everyone once.
+            self.held = (0..self.driver.capacity() as usize)
+                .filter(|&i| self.refs.load_u8(i) != 0)
+                .count() as u32;
             self.work();
             microkit::notify(self.driver_ch);
             for client in &self.clients {
@@ -301,6 +327,9 @@ impl VirtTx {
         let Some(driver) = link(&c.driver) else {
             pride_rt::supervisor::start_failed("net virt_tx: driver queues not mapped");
         };
+        if c.clients.len() > 64 {
+            pride_rt::supervisor::start_failed("net virt_tx: more than 64 clients");
+        }
         let mut clients = Vec::with_capacity(c.clients.len());
         for client in &c.clients {
             let Some(l) = link(&client.conn) else {
@@ -338,10 +367,27 @@ impl VirtTx {
         })
     }
 
+    /// Whether some client is short of transmit buffers: fewer than half
+    /// of them in its free queue.
+    fn clients_short(&self) -> bool {
+        self.clients
+            .iter()
+            .any(|c| c.link.free.len().map_or(true, |n| 2 * n < c.link.capacity()))
+    }
+
     /// Sent buffers, from the driver back to their clients (I/O address ->
     /// client, region and offset).
+    ///
+    /// The driver is asked to signal sent buffers only while some client
+    /// is short of them. Otherwise they wait in the queue until the next
+    /// frame a client sends wakes this virtualiser, which collects them
+    /// first: a client with buffers to spare loses nothing by that, and
+    /// the driver's notification per packet is saved. A client runs short
+    /// only by sending, and every frame it sends wakes this virtualiser
+    /// (after the client took the buffer), so the check below sees it
+    /// before the client can wait for buffers.
     fn tx_return(&mut self) {
-        let mut returned = alloc::vec![false; self.clients.len()];
+        let mut returned = 0u64;
         loop {
             while let Ok(d) = self.driver.free.dequeue() {
                 let Some((c, oid, offset)) = self.owner(d.io_or_offset) else {
@@ -358,14 +404,18 @@ impl VirtTx {
                     pride_rt::println!("net_virt_tx: client {c}'s free queue full, buffer {offset:#x} lost");
                     continue;
                 }
-                returned[c] = true;
+                returned |= 1 << c;
+            }
+            if !self.clients_short() {
+                self.driver.free.cancel_signal();
+                break;
             }
             if self.driver.free.request_signal_and_recheck() {
                 break;
             }
         }
-        for (client, returned) in self.clients.iter_mut().zip(returned) {
-            if returned && client.link.free.claim_signal() {
+        for (i, client) in self.clients.iter_mut().enumerate() {
+            if returned & (1 << i) != 0 && client.link.free.claim_signal() {
                 microkit::notify(client.ch);
             }
         }
@@ -427,8 +477,8 @@ impl microkit::Handler for VirtTx {
         // The clients own their buffers (each fills its own free queue):
         // only pass on what may already be queued, and (after a restart or
         // an update) what the driver sent back meanwhile.
-        self.tx_return();
         self.tx_provide();
+        self.tx_return();
         microkit::notify(self.driver_ch);
         for client in &self.clients {
             microkit::notify(client.ch);
@@ -436,7 +486,9 @@ impl microkit::Handler for VirtTx {
     }
 
     fn notified(&mut self, _ch: Channel) {
-        self.tx_return();
+        // Frames first, so that the buffers their clients took are counted
+        // when `tx_return` decides whether the driver must signal.
         self.tx_provide();
+        self.tx_return();
     }
 }
