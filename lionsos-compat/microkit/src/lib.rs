@@ -330,6 +330,7 @@ impl SharedRegion {
         }
     }
 
+    #[inline]
     fn at<T>(&self, offset: usize) -> *mut T {
         let size = core::mem::size_of::<T>();
         assert!(
@@ -339,47 +340,68 @@ impl SharedRegion {
         );
         (self.base + offset) as *mut T
     }
+
+    /// The address of `len` bytes at `offset`, which must lie inside the
+    /// region.
+    fn span(&self, offset: usize, len: usize) -> *mut u8 {
+        assert!(
+            offset.checked_add(len).is_some_and(|end| end <= self.len),
+            "shared-region copy of {len} bytes at {offset} outside its {} bytes",
+            self.len
+        );
+        (self.base + offset) as *mut u8
+    }
 }
 
 /// sDDF queues over a region: every access volatile (another PD writes the
 /// memory), every offset checked (the queues check sizes once, but a bug
 /// must fault here, not corrupt a neighbour).
 impl sddf::shared::SharedMemory for SharedRegion {
+    #[inline]
     fn size(&self) -> usize {
         self.len
     }
+    #[inline]
     fn load_u8(&self, offset: usize) -> u8 {
         // SAFETY: `at` checked bounds and alignment within the mapped region.
         unsafe { self.at::<u8>(offset).read_volatile() }
     }
+    #[inline]
     fn load_u16(&self, offset: usize) -> u16 {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u16>(offset).read_volatile() }
     }
+    #[inline]
     fn load_u32(&self, offset: usize) -> u32 {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u32>(offset).read_volatile() }
     }
+    #[inline]
     fn load_u64(&self, offset: usize) -> u64 {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u64>(offset).read_volatile() }
     }
+    #[inline]
     fn store_u8(&mut self, offset: usize, value: u8) {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u8>(offset).write_volatile(value) }
     }
+    #[inline]
     fn store_u16(&mut self, offset: usize, value: u16) {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u16>(offset).write_volatile(value) }
     }
+    #[inline]
     fn store_u32(&mut self, offset: usize, value: u32) {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u32>(offset).write_volatile(value) }
     }
+    #[inline]
     fn store_u64(&mut self, offset: usize, value: u64) {
         // SAFETY: as in `load_u8`.
         unsafe { self.at::<u64>(offset).write_volatile(value) }
     }
+    #[inline]
     fn fence(&self, kind: sddf::shared::Fence) {
         use core::sync::atomic::{fence, Ordering};
         fence(match kind {
@@ -387,6 +409,20 @@ impl sddf::shared::SharedMemory for SharedRegion {
             sddf::shared::Fence::Acquire => Ordering::Acquire,
             sddf::shared::Fence::SeqCst => Ordering::SeqCst,
         });
+    }
+    /// One bounds check, then a bulk copy (packet data: the queue protocol
+    /// gives the buffer to one side at a time, with fences around the
+    /// hand-over, so nothing writes it while it is read).
+    fn load_bytes(&self, offset: usize, out: &mut [u8]) {
+        let src = self.span(offset, out.len());
+        // SAFETY: `span` checked that the bytes lie inside the mapped region;
+        // `out` is the PD's own memory, not part of any shared region.
+        unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len()) }
+    }
+    fn store_bytes(&mut self, offset: usize, data: &[u8]) {
+        let dst = self.span(offset, data.len());
+        // SAFETY: as in `load_bytes`; a read-only map faults (the PD's bug).
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) }
     }
 }
 

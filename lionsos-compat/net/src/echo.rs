@@ -68,19 +68,25 @@ struct RxSide {
     data: SharedRegion,
     /// Buffers were given back to the copier since it was last notified.
     returned: bool,
+    /// Where the frame being received is copied.
+    frame: Vec<u8>,
 }
 
 impl RxSide {
-    /// The next received frame; its buffer goes straight back to the copier.
-    fn take(&mut self) -> Option<Vec<u8>> {
+    /// Copies the next received frame into `frame` and returns its length;
+    /// its buffer goes straight back to the copier.
+    fn take(&mut self) -> Option<usize> {
         loop {
             let d = self.link.active.dequeue().ok()?;
             if !is_buffer(d.io_or_offset, self.data.len()) {
                 pride_rt::println!("net_echo: received offset {:#x}, not a buffer", d.io_or_offset);
                 continue;
             }
-            let frame = (usize::from(d.len) <= BUFFER_SIZE)
-                .then(|| read_buffer(&self.data, d.io_or_offset as usize, usize::from(d.len)));
+            let len = usize::from(d.len);
+            let frame = (len <= BUFFER_SIZE).then(|| {
+                read_buffer(&self.data, d.io_or_offset as usize, &mut self.frame[..len]);
+                len
+            });
             let back = NetDescriptor {
                 io_or_offset: d.io_or_offset,
                 len: 0,
@@ -150,14 +156,14 @@ pub struct SddfDevice {
 
 /// A received frame (copied out of its buffer, which is already back with
 /// the copier).
-pub struct SddfRxToken(Vec<u8>);
+pub struct SddfRxToken<'a>(&'a [u8]);
 
-impl RxToken for SddfRxToken {
+impl RxToken for SddfRxToken<'_> {
     fn consume<R, F>(self, f: F) -> R
     where
         F: FnOnce(&[u8]) -> R,
     {
-        f(&self.0)
+        f(self.0)
     }
 }
 
@@ -183,7 +189,7 @@ impl TxToken for SddfTxToken<'_> {
 }
 
 impl Device for SddfDevice {
-    type RxToken<'a> = SddfRxToken;
+    type RxToken<'a> = SddfRxToken<'a>;
     type TxToken<'a> = SddfTxToken<'a>;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
@@ -195,8 +201,8 @@ impl Device for SddfDevice {
             }
             return None;
         }
-        let frame = self.rx.take()?;
-        Some((SddfRxToken(frame), SddfTxToken(&mut self.tx)))
+        let len = self.rx.take()?;
+        Some((SddfRxToken(&self.rx.frame[..len]), SddfTxToken(&mut self.tx)))
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
@@ -258,6 +264,7 @@ impl Echo {
                 link: rx,
                 data: SharedRegion::from_resource(&c.rx_data),
                 returned: false,
+                frame: vec![0; BUFFER_SIZE],
             },
             tx: TxSide {
                 link: tx,
