@@ -13,7 +13,11 @@
 //!
 //! Signalling follows `sddf::net`: after draining a queue the consumer
 //! asks for a signal and re-checks; after a batch the producer notifies
-//! only if the consumer asked. Neither virtualiser cares which channel a
+//! only if the consumer asked. A consumer that will look at a queue anyway
+//! does not ask: `virt_rx` collects freed buffers on every frame and asks
+//! its clients only once they hold half the buffers, `virt_tx` asks the
+//! driver for sent buffers only while a client is short of them. Neither
+//! virtualiser cares which channel a
 //! notification came in on: each does all its work on every one, as sDDF's
 //! do.
 
