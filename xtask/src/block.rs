@@ -12,12 +12,17 @@
 //!
 //! The echo server's system is started at boot (so the two sDDF systems and
 //! their PCI devices share the machine). The console is driven from the
-//! host ([`from_host`]): `system start blk`;
-//! once both clients say they are done, `system stop blk`, `mem`, and a
-//! second start; then the virtualiser is restarted and client 1 (restarted
-//! too) runs its checks through it; finally the system stops and the guest
-//! shuts down. The judge then reads the transcript and the disk image:
-//! every client pattern must be on the disk at its partition's offset, the
+//! host ([`from_host`]): `system start blk`. Each client runs its checks,
+//! then a stream of writes and read-backs ([`STREAM_ROUNDS`] rounds of
+//! [`STREAM_BLOCKS`] requests each way, all in flight together); while
+//! both stream, the host replaces the driver and the virtualiser one after
+//! the other ([`REPLACEMENTS`]), each once both streams have gone on since
+//! the last. Once both streams are done, `system stop blk`, `mem`, a second
+//! start (checks and stream again, nothing replaced), stop, `mem`,
+//! shutdown. The judge then reads the transcript (every request of every
+//! stream answered exactly once, the data read back intact, progress after
+//! every replacement) and the disk image: every client pattern, and the
+//! stream's last round, must be on the disk at its partition's offset, the
 //! labels untouched, and nothing written anywhere else.
 
 use std::path::{Path, PathBuf};
@@ -32,6 +37,30 @@ pub const DISK_SECTORS: usize = 8192;
 pub const PARTITIONS: [(usize, usize); 2] = [(2048, 2048), (4096, 4096)];
 /// Blocks the clients write: 1-4 and their partition's last.
 const RUN: std::ops::Range<usize> = 1..5;
+/// The clients' stream (`lionsos-compat/blk/c/client.c`): blocks
+/// `STREAM_START..STREAM_START + STREAM_BLOCKS`, written and read back
+/// `STREAM_ROUNDS` times.
+pub const STREAM_START: usize = 8;
+pub const STREAM_BLOCKS: usize = 8;
+pub const STREAM_ROUNDS: u32 = 300;
+
+/// Requests a second the scenario's disk serves (QEMU throttling): slow
+/// enough that the device nearly always holds some of the streams'
+/// requests, so that replacing the driver has requests in flight to keep.
+pub const DISK_IOPS: u32 = 200;
+
+/// The replacements made while the clients stream: the shell command and
+/// the event line that says it is done. `stop` destroys the driver without
+/// asking it to quiesce, as a crash would; the `restart` after it must find
+/// what the device held in the in-flight table.
+pub const REPLACEMENTS: [(&str, &str); 6] = [
+    ("restart blk_driver", "restart: 'blk_driver' restarted"),
+    ("update blk_driver blk-virtio", "update: 'blk_driver' now runs"),
+    ("restart blk_virt", "restart: 'blk_virt' restarted"),
+    ("update blk_virt blk-virt", "update: 'blk_virt' now runs"),
+    ("stop blk_driver", "stop: 'blk_driver' stopped"),
+    ("restart blk_driver", "restart: 'blk_driver' restarted"),
+];
 
 /// The boot script: the echo server's system (so the block system runs
 /// next to another sDDF system with a PCI device), then the shell; the host
@@ -100,8 +129,15 @@ fn pattern(partition: usize, block: usize, i: usize) -> u8 {
         .wrapping_add((i >> 8).wrapping_mul(3))) as u8
 }
 
+/// The byte round `round` of the stream writes (`stream_pattern` in
+/// `client.c`).
+fn stream_pattern(partition: usize, block: usize, i: usize, round: u32) -> u8 {
+    pattern(partition, block, i).wrapping_add(round.wrapping_mul(29) as u8)
+}
+
 /// The disk after the clients ran: each partition's label, the clients'
-/// patterns in blocks 1-4 and the last block, zeros everywhere else.
+/// patterns in blocks 1-4 and the last block, the stream's last round in
+/// its blocks, zeros everywhere else.
 pub fn expected_disk() -> Vec<u8> {
     let mut d = fresh_disk();
     for (p, (start, len)) in PARTITIONS.iter().enumerate() {
@@ -110,6 +146,12 @@ pub fn expected_disk() -> Vec<u8> {
             let at = start * SECTOR + b * BLOCK;
             for (i, byte) in d[at..at + BLOCK].iter_mut().enumerate() {
                 *byte = pattern(p, b, i);
+            }
+        }
+        for b in STREAM_START..STREAM_START + STREAM_BLOCKS {
+            let at = start * SECTOR + b * BLOCK;
+            for (i, byte) in d[at..at + BLOCK].iter_mut().enumerate() {
+                *byte = stream_pattern(p, b, i, STREAM_ROUNDS);
             }
         }
     }
@@ -139,35 +181,140 @@ pub fn check_disk(image: &[u8]) -> Result<(), String> {
     ))
 }
 
-/// Counts the clients' closing lines and types the next step's commands.
+/// What the host waits for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Both clients streaming (a progress line each) on the first start.
+    Streaming,
+    /// Replacement `n` was typed: its event line.
+    Replaced(usize),
+    /// A progress line of each client since replacement `n` was done.
+    Progress(usize),
+    /// Both streams done (the `n`th time): stop, and start again or shut down.
+    StreamsDone(usize),
+    Finished,
+}
+
+/// The line a client prints every few rounds of its stream.
+fn stream_progress(line: &str) -> Option<usize> {
+    (0..2).find(|c| line.contains(&format!("blk_client{c}: stream: at round ")))
+}
+
+fn stream_done(line: &str) -> Option<usize> {
+    (0..2).find(|c| line.contains(&format!("blk_client{c}: stream: done after round ")))
+}
+
+/// Follows the clients' lines and types the next step's commands (see the
+/// module documentation); records what it saw for the judge.
 pub fn from_host() -> impl FnMut(&str) -> HostStep {
+    let mut wait = Wait::Streaming;
+    let mut progress = [false; 2];
     let mut done = [0usize; 2];
-    let mut step = 0;
     move |line: &str| {
         let mut out = HostStep::default();
-        if line.contains("FAILED") && step < 3 {
-            // No point in going on: stop (the judge says what failed).
-            step = 3;
-            out.input = Some("shutdown\n".into());
+        let say = |out: &mut HostStep, record: String, input: &str| {
+            out.record.push(record);
+            out.input = Some(input.into());
+        };
+        if wait == Wait::Finished {
             return out;
         }
-        for (c, n) in done.iter_mut().enumerate() {
-            if line.contains(&format!("blk_client{c}: done:")) {
-                *n += 1;
+        if line.contains("FAILED") || line.starts_with("error:") || line.contains("> error:") {
+            // No point in going on: stop (the judge says what failed).
+            wait = Wait::Finished;
+            say(&mut out, format!("block: giving up after '{line}'"), "shutdown\n");
+            return out;
+        }
+        if let Some(c) = stream_progress(line) {
+            progress[c] = true;
+        }
+        if let Some(c) = stream_done(line) {
+            done[c] += 1;
+            if !matches!(wait, Wait::StreamsDone(_)) {
+                say(
+                    &mut out,
+                    format!("block: FAILED: client {c}'s stream ended before the replacements did (waiting for {wait:?}; make STREAM_ROUNDS larger)"),
+                    "shutdown\n",
+                );
+                wait = Wait::Finished;
+                return out;
             }
         }
-        let next = match step {
-            0 if done[0] >= 1 && done[1] >= 1 => "system stop blk\nmem\nsystem start blk\n",
-            1 if done[0] >= 2 && done[1] >= 2 => "restart blk_virt\nrestart blk_client1\n",
-            2 if done[1] >= 3 => "system stop blk\nmem\nshutdown\n",
-            _ => return out,
-        };
-        step += 1;
-        out.record
-            .push(format!("block step {step}: {}", next.trim_end().replace('\n', "; ")));
-        out.input = Some(next.into());
+        let both = progress == [true, true];
+        match wait {
+            Wait::Streaming if both => {
+                wait = Wait::Replaced(0);
+                say(
+                    &mut out,
+                    format!("block: both streams run; {}", REPLACEMENTS[0].0),
+                    &format!("{}\n", REPLACEMENTS[0].0),
+                );
+            }
+            Wait::Replaced(n) if line.contains(REPLACEMENTS[n].1) => {
+                progress = [false; 2];
+                match REPLACEMENTS.get(n + 1) {
+                    // A stopped driver makes no progress: restart it at once.
+                    Some((next, _)) if REPLACEMENTS[n].0.starts_with("stop ") => {
+                        wait = Wait::Replaced(n + 1);
+                        say(
+                            &mut out,
+                            format!("block: {} done; {next}", REPLACEMENTS[n].0),
+                            &format!("{next}\n"),
+                        );
+                    }
+                    _ => wait = Wait::Progress(n),
+                }
+            }
+            Wait::Progress(n) if both => {
+                progress = [false; 2];
+                out.record
+                    .push(format!("block: both streams went on after {}", REPLACEMENTS[n].0));
+                match REPLACEMENTS.get(n + 1) {
+                    Some((next, _)) => {
+                        wait = Wait::Replaced(n + 1);
+                        out.record.push(format!("block: {next}"));
+                        out.input = Some(format!("{next}\n"));
+                    }
+                    None => wait = Wait::StreamsDone(1),
+                }
+            }
+            Wait::StreamsDone(n) if done[0] >= n && done[1] >= n => {
+                let next = if n == 1 {
+                    wait = Wait::StreamsDone(2);
+                    "system stop blk\nmem\nsystem start blk\n"
+                } else {
+                    wait = Wait::Finished;
+                    "system stop blk\nmem\nshutdown\n"
+                };
+                say(
+                    &mut out,
+                    format!(
+                        "block: both streams done ({n}); {}",
+                        next.trim_end().replace('\n', "; ")
+                    ),
+                    next,
+                );
+            }
+            _ => {}
+        }
         out
     }
+}
+
+/// The closing lines of `client`'s streams: (rounds, requests made,
+/// requests answered) of each that read back intact.
+fn streams(lines: &[String], client: usize) -> Vec<(u32, u64, u64)> {
+    let needle = format!("[blk_client{client}] blk_client{client}: stream: done after round ");
+    lines
+        .iter()
+        .filter_map(|l| l.split_once(&needle).map(|(_, rest)| rest))
+        .filter_map(|rest| {
+            let rest = rest.strip_suffix(" answered once each, read back intact")?;
+            let (round, rest) = rest.split_once(": ")?;
+            let (made, answered) = rest.split_once(" requests made, ")?;
+            Some((round.parse().ok()?, made.parse().ok()?, answered.parse().ok()?))
+        })
+        .collect()
 }
 
 /// Lines of `client` (0 or 1) ending a run with every check passed.
@@ -238,10 +385,82 @@ pub fn expectation() -> Expectation {
             }),
             Check::new("both clients pass on both starts of the system", |lines| {
                 match (passes(lines, 0), passes(lines, 1)) {
-                    (2, 3) => Ok(()),
-                    (a, b) => Err(format!("client 0 passed {a} times (2 expected), client 1 {b} (3 expected)")),
+                    (2, 2) => Ok(()),
+                    (a, b) => Err(format!("client 0 passed {a} times, client 1 {b} (2 each expected)")),
                 }
             }),
+            Check::new(
+                "every request of every stream is answered exactly once and reads back intact",
+                |lines| {
+                    // The checks' 10 requests, then 2 x STREAM_BLOCKS a round.
+                    let want = 10 + 2 * STREAM_BLOCKS as u64 * u64::from(STREAM_ROUNDS);
+                    for c in 0..2 {
+                        let s = streams(lines, c);
+                        if s.len() != 2 || s.iter().any(|x| *x != (STREAM_ROUNDS, want, want)) {
+                            return Err(format!(
+                                "client {c}'s intact streams (rounds, requests made, answered): {s:?}, expected 2 x {:?}",
+                                (STREAM_ROUNDS, want, want)
+                            ));
+                        }
+                    }
+                    Ok(())
+                },
+            ),
+            Check::new("both streams go on after each replacement of the driver and the virtualiser", |lines| {
+                let missing: Vec<&str> = REPLACEMENTS
+                    .iter()
+                    .map(|(cmd, _)| *cmd)
+                    .filter(|cmd| !cmd.starts_with("stop "))
+                    .filter(|cmd| {
+                        let needle = format!("[host] block: both streams went on after {cmd}");
+                        !lines.contains(&needle)
+                    })
+                    .collect();
+                // The last restart comes after the stop: its line is the last.
+                let after_stop = lines.iter().filter(|l| l.starts_with("[host] block: both streams went on after restart blk_driver")).count();
+                match (missing.as_slice(), after_stop) {
+                    ([], 2) => Ok(()),
+                    _ => Err(format!("no progress seen after {missing:?} ({after_stop} of 2 driver restarts)")),
+                }
+            }),
+            Check::new("the quiesced driver resets the device and keeps what it held for the next one", |lines| {
+                let n = lines
+                    .iter()
+                    .filter(|l| l.contains("blk_driver: quiesced: device reset, "))
+                    .count();
+                if n == 2 { Ok(()) } else { Err(format!("{n} quiesce lines, not 2 (restart, update)")) }
+            }),
+            Check::new(
+                "the replaced virtualiser takes over its id table with the clients' requests in flight",
+                |lines| {
+                    let takeovers: Vec<String> = lines
+                        .iter()
+                        .filter(|l| l.contains("blk_virt: took over the id table (epoch "))
+                        .cloned()
+                        .collect();
+                    let n = numbers(&takeovers, "): ", " requests in flight");
+                    match n.as_slice() {
+                        [a, b] if *a > 0 && *b > 0 => Ok(()),
+                        _ => Err(format!(
+                            "requests in flight at the take-overs: {n:?} (2 take-overs, restart and update, each with some)"
+                        )),
+                    }
+                },
+            ),
+            Check::new(
+                "a driver started after one was destroyed without warning sends again what the device held",
+                |lines| {
+                    let l = lines
+                        .iter()
+                        .find(|l| l.contains("blk_driver: took over "))
+                        .ok_or("no driver took over requests an earlier one left")?;
+                    let sent = numbers(std::slice::from_ref(l), "with the device: ", " sent again");
+                    match sent.as_slice() {
+                        [n] if *n > 0 && l.ends_with(&format!("{n} sent again, 0 answered")) => Ok(()),
+                        _ => Err(l.clone()),
+                    }
+                },
+            ),
             Check::new("system stop gives back every byte", |lines| {
                 // Before the first start, after the first stop, after the last.
                 match numbers(lines, "memory: ", " KiB free").as_slice() {
@@ -258,22 +477,18 @@ pub fn expectation() -> Expectation {
                     _ => Err(format!("free slots {slots:?}, chunks carved {carved:?} at the three 'mem's")),
                 }
             }),
-            Check::new(
-                "a restarted virtualiser reads the partitions again and serves a client",
-                |lines| {
-                    let grants = lines
-                        .iter()
-                        .filter(|l| l.contains("blk_virt: client 1 gets partition 1"))
-                        .count();
-                    if grants != 3 {
-                        return Err(format!("partition 1 granted {grants} times, not 3 (two starts and a restart)"));
-                    }
-                    match passes(lines, 1) {
-                        3 => Ok(()),
-                        n => Err(format!("client 1 passed {n} times, not 3")),
-                    }
-                },
-            ),
+            Check::new("a replaced virtualiser reads the partitions again", |lines| {
+                let grants = lines
+                    .iter()
+                    .filter(|l| l.contains("blk_virt: client 1 gets partition 1"))
+                    .count();
+                if grants != 4 {
+                    return Err(format!(
+                        "partition 1 granted {grants} times, not 4 (two starts, a restart and an update)"
+                    ));
+                }
+                Ok(())
+            }),
             Check::new(
                 "the disk holds each client's data at its partition, and nothing else changed",
                 |_| {
@@ -325,16 +540,69 @@ mod tests {
     }
 
     #[test]
+    fn the_stream_is_the_c_clients() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let c = std::fs::read_to_string(ws.join("lionsos-compat/blk/c/client.c")).unwrap();
+        assert!(c.contains(&format!("#define STREAM_ROUNDS {STREAM_ROUNDS}\n")));
+        assert!(c.contains(&format!("#define STREAM_START {STREAM_START}\n")));
+        assert!(c.contains(&format!("#define STREAM_BLOCKS {STREAM_BLOCKS}\n")));
+        assert!(c.contains("return (uint8_t)(pattern(block, i) + r * 29u);"));
+        let d = expected_disk();
+        let at = 2048 * SECTOR + STREAM_START * BLOCK + 1;
+        assert_eq!(d[at], stream_pattern(0, STREAM_START, 1, STREAM_ROUNDS));
+    }
+
+    #[test]
     fn the_host_walks_through_the_steps() {
         let mut h = from_host();
-        assert!(h("[blk_client0] blk_client0: done: all checks passed").input.is_none());
-        let s = h("[blk_client1] blk_client1: done: all checks passed");
-        assert_eq!(s.input.as_deref(), Some("system stop blk\nmem\nsystem start blk\n"));
-        h("[blk_client1] blk_client1: done: all checks passed");
-        let s = h("[blk_client0] blk_client0: done: all checks passed");
-        assert!(s.input.unwrap().starts_with("restart blk_virt"));
-        let s = h("[blk_client1] blk_client1: done: all checks passed");
-        assert!(s.input.unwrap().ends_with("shutdown\n"));
+        let progress = |c: usize, r: u32| {
+            format!("[blk_client{c}] blk_client{c}: stream: at round {r}: 1 requests made, 1 answered once each, read back intact")
+        };
+        assert!(h(&progress(0, 25)).input.is_none());
+        let s = h(&progress(1, 25));
+        assert_eq!(s.input.as_deref(), Some("restart blk_driver\n"));
+        assert!(h("restart: 'blk_driver' restarted (generation 2)").input.is_none());
+        assert!(h(&progress(1, 50)).input.is_none());
+        let s = h(&progress(0, 50));
+        assert_eq!(s.input.as_deref(), Some("update blk_driver blk-virtio\n"));
+        assert_eq!(s.record[0], "block: both streams went on after restart blk_driver");
+        h("update: 'blk_driver' now runs 'blk-virtio' version 1, 11 bytes of state handed over");
+        h(&progress(0, 75));
+        assert_eq!(h(&progress(1, 75)).input.as_deref(), Some("restart blk_virt\n"));
+        h("restart: 'blk_virt' restarted (generation 2)");
+        h(&progress(0, 100));
+        assert_eq!(
+            h(&progress(1, 100)).input.as_deref(),
+            Some("update blk_virt blk-virt\n")
+        );
+        h("update: 'blk_virt' now runs 'blk-virt' version 1, 11 bytes of state handed over");
+        h(&progress(0, 125));
+        assert_eq!(h(&progress(1, 125)).input.as_deref(), Some("stop blk_driver\n"));
+        let s = h("stop: 'blk_driver' stopped, 1024 KiB reclaimed");
+        assert_eq!(
+            s.input.as_deref(),
+            Some("restart blk_driver\n"),
+            "a stopped driver is restarted at once"
+        );
+        h("restart: 'blk_driver' restarted (generation 3)");
+        h(&progress(0, 150));
+        assert!(h(&progress(1, 150)).input.is_none());
+        let done = |c: usize| {
+            format!("[blk_client{c}] blk_client{c}: stream: done after round 400: 6410 requests made, 6410 answered once each, read back intact")
+        };
+        assert!(h(&done(0)).input.is_none());
+        assert_eq!(
+            h(&done(1)).input.as_deref(),
+            Some("system stop blk\nmem\nsystem start blk\n")
+        );
+        h(&done(1));
+        assert_eq!(h(&done(0)).input.as_deref(), Some("system stop blk\nmem\nshutdown\n"));
+        assert_eq!(streams(&[done(0)], 0), vec![(400, 6410, 6410)]);
+        // A stream that ends before the replacements is a failure, as is any FAILED line.
+        let mut h = from_host();
+        h(&progress(0, 25));
+        h(&progress(1, 25));
+        assert_eq!(h(&done(0)).input.as_deref(), Some("shutdown\n"));
         let mut h = from_host();
         assert_eq!(
             h("[blk_client0] blk_client0: FAILED: x").input.as_deref(),

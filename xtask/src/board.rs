@@ -101,12 +101,18 @@ pub fn qemu_command(q: &Qemu, kernel: &Path, root: &Path, opts: &RunOptions) -> 
 /// driver expects. Slot 5's INTA is PIRQA, which the firmware routes to
 /// IRQ 10 (IOAPIC pin 10); slots 3 and 4 both end on pin 11, the network
 /// card's (slot 3), and one pin cannot be given to two drivers.
-pub fn attach_disk(c: &mut std::process::Command, disk: &Path) {
+///
+/// `iops`, if given, throttles the disk to that many requests a second
+/// (QEMU's `throttling.iops-total`), so that the device holds requests for
+/// a while, as a real disk does (unthrottled, QEMU answers a small request
+/// almost as soon as it is made).
+pub fn attach_disk(c: &mut std::process::Command, disk: &Path, iops: Option<u32>) {
     // QEMU's option syntax doubles a comma inside a value.
     let file = disk.display().to_string().replace(',', ",,");
+    let throttle = iops.map(|n| format!(",throttling.iops-total={n}")).unwrap_or_default();
     c.args([
         "-drive",
-        &format!("file={file},if=none,id=disk0,format=raw"),
+        &format!("file={file},if=none,id=disk0,format=raw{throttle}"),
         "-device",
         "virtio-blk-pci,drive=disk0,addr=0x5,disable-modern=on,romfile=",
     ]);
@@ -142,10 +148,10 @@ mod tests {
     #[test]
     fn a_disk_goes_to_slot_5_as_legacy_virtio() {
         let mut c = std::process::Command::new("qemu-system-x86_64");
-        attach_disk(&mut c, Path::new("target/a,b.img"));
+        attach_disk(&mut c, Path::new("target/a,b.img"), Some(500));
         let args: Vec<_> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
-        assert!(joined.contains("-drive file=target/a,,b.img,if=none,id=disk0,format=raw"));
+        assert!(joined.contains("-drive file=target/a,,b.img,if=none,id=disk0,format=raw,throttling.iops-total=500 "));
         assert!(joined.contains("-device virtio-blk-pci,drive=disk0,addr=0x5,disable-modern=on,romfile="));
     }
 }

@@ -275,7 +275,7 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
                     },
                 );
                 if let Some(disk) = &disk {
-                    board::attach_disk(&mut cmd, disk);
+                    board::attach_disk(&mut cmd, disk, Some(block::DISK_IOPS));
                 }
                 (cmd, (!s.input.is_empty()).then_some("pride> "))
             }

@@ -15,7 +15,19 @@
  *      refuse (past the partition's end, at its end, an unknown code, a
  *      buffer outside the data region);
  * and prints one line per step, a FAILED line for anything that differs,
- * and a closing "done" line.
+ * and a closing "done" line. Then
+ *   4. it streams: STREAM_ROUNDS rounds, each writing STREAM_BLOCKS blocks
+ *      (blocks STREAM_START.., one request each, all in flight at once)
+ *      with a pattern of the round, then, once all are answered, reading
+ *      them back the same way into a buffer filled with 0xee and
+ *      comparing. Every request has an id of its own and must be answered
+ *      exactly once, OK and whole: an answer to an id not in flight (an
+ *      unknown one, or a second answer) is a FAILED line, a missing one
+ *      stops the stream (the host sees no more progress). Every
+ *      STREAM_REPORT rounds it prints how many requests it made and how
+ *      many were answered (all of them, at the end of a round), and
+ *      "stream: done" at the end. The host replaces the driver and the
+ *      virtualiser meanwhile.
  */
 #include <microkit.h>
 #include <pride_sddf/blk.h>
@@ -30,6 +42,16 @@ __attribute__((__section__(".blk_client_config"))) pride_blk_client_config_t con
 /* Blocks 1-4 are written in one request. */
 #define RUN_START 1
 #define RUN_BLOCKS 4
+/* The stream (see above); the host's disk check knows these. */
+#define STREAM_WRITE_BUF 0x40000ul
+#define STREAM_READ_BUF 0x60000ul
+#define STREAM_START 8
+#define STREAM_BLOCKS 8
+#ifndef STREAM_ROUNDS
+#define STREAM_ROUNDS 300
+#endif
+#define STREAM_REPORT 10
+#define STREAM_FIRST_ID 1000
 
 static pride_blk_queue_t queue;
 static int partition = -1;
@@ -45,8 +67,14 @@ struct expected {
     bool answered;
     const char *what;
 };
-static struct expected expect[8];
+static struct expected expect[16];
 static int expecting;
+/* The stream: the round, its step (0 writing, 1 reading back), the next
+ * request id, requests made and answered. */
+static uint32_t round_;
+static int step;
+static uint32_t next_id = STREAM_FIRST_ID;
+static uint64_t issued, answered;
 
 static void puts_(const char *s)
 {
@@ -128,6 +156,7 @@ static void request(uint32_t code, uint64_t offset, uint64_t block, uint16_t cou
                     const char *what)
 {
     struct expected *e = &expect[expecting++];
+    issued++;
     e->id = id;
     e->status = status;
     e->count = status == PRIDE_BLK_RESP_OK ? count : 0;
@@ -146,12 +175,20 @@ static void fill(uint64_t offset, uint64_t block)
     }
 }
 
-/* Compares one block read back; reports the first difference. */
-static bool intact(uint64_t offset, uint64_t block)
+/* The byte the stream's round r writes at index i of a block (the host
+ * checks the last round's on the disk image with the same formula). */
+static uint8_t stream_pattern(uint64_t block, uint32_t i, uint32_t r)
+{
+    return (uint8_t)(pattern(block, i) + r * 29u);
+}
+
+/* Compares one block read back (written by stream round r, or by the
+ * checks if r is 0); reports the first difference. */
+static bool intact_round(uint64_t offset, uint64_t block, uint32_t r)
 {
     for (uint32_t i = 0; i < BLOCK; i++) {
         uint8_t got = data(offset)[i];
-        uint8_t want = pattern(block, i);
+        uint8_t want = r ? stream_pattern(block, i, r) : pattern(block, i);
         if (got != want) {
             fail("block ");
             put_dec(block);
@@ -166,6 +203,78 @@ static bool intact(uint64_t offset, uint64_t block)
         }
     }
     return true;
+}
+
+static bool intact(uint64_t offset, uint64_t block)
+{
+    return intact_round(offset, block, 0);
+}
+
+/* Issues the current round's current step of the stream. */
+static void stream_step(void)
+{
+    expecting = 0;
+    for (int b = 0; b < STREAM_BLOCKS; b++) {
+        uint64_t block = STREAM_START + (uint64_t)b;
+        if (step == 0) {
+            uint64_t at = STREAM_WRITE_BUF + (uint64_t)b * BLOCK;
+            for (uint32_t i = 0; i < BLOCK; i++) {
+                data(at)[i] = stream_pattern(block, i, round_);
+            }
+            request(PRIDE_BLK_REQ_WRITE, at, block, 1, next_id++, PRIDE_BLK_RESP_OK, "stream write");
+        } else {
+            uint64_t at = STREAM_READ_BUF + (uint64_t)b * BLOCK;
+            for (uint32_t i = 0; i < BLOCK; i++) {
+                data(at)[i] = 0xee;
+            }
+            request(PRIDE_BLK_REQ_READ, at, block, 1, next_id++, PRIDE_BLK_RESP_OK, "stream read");
+        }
+    }
+    microkit_notify(config.virt.id);
+}
+
+static void stream_report(const char *what)
+{
+    line_start();
+    puts_("stream: ");
+    puts_(what);
+    puts_(" round ");
+    put_dec(round_);
+    puts_(": ");
+    put_dec(issued);
+    puts_(" requests made, ");
+    put_dec(answered);
+    puts_(" answered once each, ");
+    if (failures == 0) {
+        puts_("read back intact\n");
+    } else {
+        put_dec((uint64_t)failures);
+        puts_(" checks FAILED\n");
+    }
+}
+
+/* Every request of the step was answered: the next step, round or the end. */
+static void stream_next(void)
+{
+    if (step == 0) {
+        step = 1;
+        stream_step();
+        return;
+    }
+    bool ok = true;
+    for (int b = 0; b < STREAM_BLOCKS && ok; b++) {
+        ok = intact_round(STREAM_READ_BUF + (uint64_t)b * BLOCK, STREAM_START + (uint64_t)b, round_);
+    }
+    if (round_ % STREAM_REPORT == 0 || round_ == STREAM_ROUNDS) {
+        stream_report(round_ == STREAM_ROUNDS ? "done after" : "at");
+    }
+    if (round_ == STREAM_ROUNDS || !ok) {
+        phase = 5;
+        return;
+    }
+    round_++;
+    step = 0;
+    stream_step();
 }
 
 static void start_phase(void)
@@ -201,6 +310,11 @@ static void start_phase(void)
         request(PRIDE_BLK_REQ_READ, config.data.size - BLOCK, 0, 2, 10, PRIDE_BLK_RESP_ERR_INVALID_PARAM,
                 "read into a buffer running past the data region");
         break;
+    case 4:
+        round_ = 1;
+        step = 0;
+        stream_step();
+        return;
     default:
         return;
     }
@@ -261,6 +375,9 @@ static void end_phase(void)
         }
         break;
     }
+    case 4:
+        stream_next();
+        return;
     default:
         break;
     }
@@ -276,7 +393,9 @@ static void end_phase(void)
         puts_("done: ");
         put_dec((uint64_t)failures);
         puts_(" checks FAILED\n");
+        return;
     }
+    start_phase();
 }
 
 static void responses(void)
@@ -296,6 +415,7 @@ static void responses(void)
             continue;
         }
         e->answered = true;
+        answered++;
         if (r.status != e->status || r.success_count != e->count) {
             fail(e->what);
             puts_(": answered ");
@@ -337,9 +457,10 @@ static void maybe_start(void)
     puts_(" ready: ");
     put_dec(capacity);
     puts_(" blocks of 4096 bytes\n");
-    if (capacity < RUN_START + RUN_BLOCKS + 1 || config.data.size < READ_BUF + (RUN_BLOCKS + 1) * BLOCK) {
+    if (capacity < RUN_START + RUN_BLOCKS + 1 || capacity < STREAM_START + STREAM_BLOCKS + 1 ||
+        config.data.size < STREAM_READ_BUF + STREAM_BLOCKS * BLOCK) {
         fail("the partition or the data region is too small for the test\n");
-        phase = 4;
+        phase = 5;
         return;
     }
     phase = 1;
@@ -351,7 +472,7 @@ void init(void)
     if (config.magic[0] != 's' || config.magic[4] != PRIDE_BLK_MAGIC_CLASS || !config.virt.storage_info.vaddr ||
         !config.data.vaddr) {
         microkit_dbg_puts("blk_client: no configuration\n");
-        phase = 4;
+        phase = 5;
         return;
     }
     int n = 0;
@@ -362,7 +483,7 @@ void init(void)
         partition = microkit_name[n - 1] - '0';
     } else {
         fail("the name does not end in the partition number (0-3)\n");
-        phase = 4;
+        phase = 5;
         return;
     }
     queue = pride_blk_queue(&config.virt);
@@ -376,7 +497,7 @@ void notified(microkit_channel ch)
     }
     if (phase == 0) {
         maybe_start();
-    } else if (phase <= 3) {
+    } else if (phase <= 4) {
         responses();
     }
 }

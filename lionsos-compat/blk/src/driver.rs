@@ -15,15 +15,50 @@
 //! becomes a chain of descriptors (see `blk_core::virtio`) whose header and
 //! status byte live in the rings region. A request the plan refuses is
 //! answered at once with an error and never reaches the device.
+//!
+//! ## Replacement without losing a request
+//!
+//! Every request the device is given is written down in an *in-flight
+//! table* in the rings region (one entry per chain: the sDDF request as
+//! the virtualiser sent it, `blk_core::virtio::record`) before the device
+//! can see the chain, and crossed out when the device has completed it,
+//! just before its response goes into the virtualiser's queue. A barrier
+//! waiting for earlier requests is written down too. The region outlives
+//! the driver, so whoever runs next knows what the device held.
+//!
+//! What happens to those requests: they are *sent again* by the next
+//! driver, not answered with an error. sDDF block requests are reads and
+//! writes of whole blocks from and to buffers the client leaves alone
+//! until it is answered (and flushes), so doing one twice, or again after
+//! the device did part of it, leaves the disk and the buffer as doing it
+//! once would; requests in flight together have no order among them
+//! (only a barrier orders, and it is kept). Resending keeps the
+//! replacement invisible to the virtualiser and the clients, which get
+//! exactly one answer per request, instead of making every client retry
+//! errors it cannot tell from real ones.
+//!
+//! - Asked to quiesce (a restart or an update), the driver resets the
+//!   device, which stops it touching memory, answers what the device
+//!   completed before that, and leaves the rest in the table.
+//! - At `init` (after a quiesce, after a driver that died without one, or
+//!   after an abandoned update) the driver resets the device, sets up its
+//!   queue and sends every request in the table again, each in its own
+//!   chain, before taking new ones; a pending barrier stays pending. If
+//!   there is no device, they are answered `ERR_NO_DEVICE`.
+//!
+//! A driver destroyed between taking a request from its queue and writing
+//! it into the table, or between crossing it out and answering it, would
+//! lose that request. The table is crossed out first on purpose: the other
+//! order would answer it twice after a restart, and the second answer
+//! could complete a later request the virtualiser gave the same id. A
+//! quiesce happens between two events and loses nothing.
 
-use alloc::vec::Vec;
-
-use blk_core::virtio::{self, Chains, Disk, Op, QueueLayout, CHAIN, DESC_NEXT, DESC_WRITE};
+use blk_core::virtio::{self, Chains, Disk, Op, QueueLayout, CHAIN, DESC_NEXT, DESC_WRITE, RECORD_WORDS};
 use blk_core::{SECTORS_PER_BLOCK, SECTOR_SIZE};
 use kernel_iface::Cap;
 use microkit::{Channel, SharedRegion};
 use pci_io::{IoWindow, PciConfig};
-use sddf::blk::{BlkResponse, ResponseStatus, StorageInfo, StorageInfoRegion, SERIAL_NUMBER_SIZE};
+use sddf::blk::{BlkRequest, BlkResponse, ResponseStatus, StorageInfo, StorageInfoRegion, SERIAL_NUMBER_SIZE};
 use sddf::config::blk::BlkDriverConfig;
 use sddf::ring::QueueError;
 use sddf::shared::{Fence, SharedMemory};
@@ -66,11 +101,18 @@ mod reg {
 /// Largest queue this driver lays out (the queue fits in [`HEADERS`]).
 const MAX_QUEUE: u16 = 256;
 /// Where things are in the rings region: the virtqueue, then one request
-/// header (16 bytes) and one status byte per chain.
+/// header (16 bytes) and one status byte per chain, then the in-flight
+/// table (one entry of [`RECORD_WORDS`] words per chain) and the pending
+/// barrier's word ([`BARRIER_PENDING`] | id, or 0).
 const QUEUE: usize = 0;
 const HEADERS: usize = 0x4000;
 const STATUS: usize = 0x5000;
-const RINGS_BYTES: usize = 0x6000;
+const IN_FLIGHT: usize = 0x6000;
+const MAX_CHAINS: usize = (MAX_QUEUE / CHAIN) as usize;
+const BARRIER: usize = IN_FLIGHT + MAX_CHAINS * RECORD_WORDS * 8;
+const BARRIER_PENDING: u64 = 1 << 63;
+const RINGS_BYTES: usize = 0x7000;
+const _: () = assert!(BARRIER + 8 <= RINGS_BYTES);
 
 /// What a chain in flight carries: the sDDF request's id and block count.
 #[derive(Clone, Copy, Debug)]
@@ -101,8 +143,9 @@ pub struct Driver {
     virt_ch: Channel,
     info: StorageInfoRegion<SharedRegion>,
     run: Option<Running>,
-    /// Responses the virtualiser's full queue could not take yet.
-    unsent: Vec<BlkResponse>,
+    /// Responses were put in the virtualiser's queue since it was last
+    /// notified.
+    answered: bool,
     complaints: u32,
 }
 
@@ -128,7 +171,7 @@ impl Driver {
             virt_ch: Channel::from(c.virt.id),
             info,
             run: None,
-            unsent: Vec::new(),
+            answered: false,
             complaints: 0,
         }
     }
@@ -219,27 +262,136 @@ impl Driver {
         Ok((disk, layout.size, sector_size))
     }
 
-    /// Answers a request to the virtualiser (kept for later if its queue is
-    /// full).
+    /// Answers a request to the virtualiser. Callers make sure there is
+    /// room (the driver is the queue's only producer, so room it saw stays).
     fn respond(&mut self, status: ResponseStatus, success_count: u16, id: u32) {
-        self.unsent.push(BlkResponse {
+        let r = BlkResponse {
             status,
             success_count,
             id,
-        });
+        };
+        if self.virt.responses.enqueue(r).is_err() {
+            self.complain(format_args!(
+                "the virtualiser's response queue took no answer to {id:#x}: full or corrupted"
+            ));
+        }
+        self.answered = true;
     }
 
-    /// Moves kept responses into the queue; true if any went.
-    fn send_responses(&mut self) -> bool {
-        let mut sent = 0;
-        for r in &self.unsent {
-            if self.virt.responses.enqueue(*r).is_err() {
-                break;
+    fn has_room(&self) -> bool {
+        !self.virt.responses.is_full()
+    }
+
+    /// The request in in-flight entry `c`, if any.
+    fn recorded(&self, c: usize) -> Option<BlkRequest> {
+        let at = IN_FLIGHT + c * RECORD_WORDS * 8;
+        let mut words = [0u64; RECORD_WORDS];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = self.rings.load_u64(at + 8 * i);
+        }
+        virtio::unrecord(words)
+    }
+
+    /// Writes `req` into in-flight entry `c` (word 0, which makes it
+    /// valid, last).
+    fn write_record(&mut self, c: usize, req: &BlkRequest) {
+        let at = IN_FLIGHT + c * RECORD_WORDS * 8;
+        let words = virtio::record(req);
+        for i in (1..RECORD_WORDS).rev() {
+            self.rings.store_u64(at + 8 * i, words[i]);
+        }
+        self.rings.fence(Fence::Release);
+        self.rings.store_u64(at, words[0]);
+    }
+
+    fn clear_record(&mut self, c: usize) {
+        self.rings.store_u64(IN_FLIGHT + c * RECORD_WORDS * 8, 0);
+    }
+
+    /// Requests the in-flight table holds.
+    fn held(&self) -> usize {
+        (0..MAX_CHAINS).filter(|c| self.recorded(*c).is_some()).count()
+    }
+
+    /// Waits for every request before it: written down, so that a driver
+    /// started later keeps waiting.
+    fn set_barrier(&mut self, id: Option<u32>) {
+        if let Some(run) = self.run.as_mut() {
+            run.barrier = id;
+        }
+        self.rings
+            .store_u64(BARRIER, id.map_or(0, |id| BARRIER_PENDING | u64::from(id)));
+    }
+
+    /// A barrier an earlier driver left pending.
+    fn recorded_barrier(&self) -> Option<u32> {
+        let w = self.rings.load_u64(BARRIER);
+        (w & BARRIER_PENDING != 0).then_some(w as u32)
+    }
+
+    /// Takes over what an earlier driver left in the in-flight table (the
+    /// device was just reset): each request is checked again and sent again
+    /// (see the module documentation), a pending barrier stays pending.
+    /// Without a device every one is answered `ERR_NO_DEVICE`. Returns how
+    /// many were sent again and how many answered.
+    fn resubmit(&mut self) -> (u32, u32) {
+        let (mut sent, mut answered) = (0, 0);
+        for c in 0..MAX_CHAINS {
+            let Some(req) = self.recorded(c) else { continue };
+            if !self.has_room() {
+                // Cannot happen (the virtualiser keeps room for every
+                // request it sent); the entry stays for later.
+                self.complain(format_args!("no room to answer request {:#x} yet", req.id));
+                continue;
             }
+            let plan = match self.run.as_ref() {
+                Some(run) => virtio::plan(&req, &run.disk),
+                None => Err(ResponseStatus::ErrNoDevice),
+            };
+            let op = match plan {
+                Ok(op @ (Op::Data { .. } | Op::Flush)) => op,
+                other => {
+                    // Refused, or nothing the device does: answered here.
+                    self.clear_record(c);
+                    self.respond(other.err().unwrap_or(ResponseStatus::Ok), 0, req.id);
+                    answered += 1;
+                    continue;
+                }
+            };
+            let what = InFlight {
+                id: req.id,
+                count: req.count,
+            };
+            let Some(run) = self.run.as_mut() else { continue };
+            // The same chain if the queue still has it, else any free one.
+            let chain = match u16::try_from(c) {
+                Ok(c16) if run.chains.take_at(c16, what) => Some(c16),
+                _ => run.chains.take(what),
+            };
+            let Some(chain) = chain else {
+                self.clear_record(c);
+                self.respond(ResponseStatus::ErrUnspec, 0, req.id);
+                answered += 1;
+                continue;
+            };
+            if chain as usize != c {
+                self.write_record(chain as usize, &req);
+                self.clear_record(c);
+            }
+            self.submit(chain, op);
             sent += 1;
         }
-        self.unsent.drain(..sent);
-        sent > 0
+        if let Some(id) = self.recorded_barrier() {
+            let idle = self.run.as_ref().is_none_or(|r| r.chains.in_flight() == 0);
+            if idle && self.has_room() {
+                self.set_barrier(None);
+                self.respond(ResponseStatus::Ok, 0, id);
+                answered += 1;
+            } else {
+                self.set_barrier(Some(id));
+            }
+        }
+        (sent, answered)
     }
 
     /// Writes chain `c` for `op` and publishes it.
@@ -289,22 +441,26 @@ impl Driver {
         self.rings.store_u16(l.avail_idx(), run.avail);
     }
 
-    /// Takes requests from the virtualiser while chains are free; true if
-    /// the device was given any.
+    /// Takes requests from the virtualiser while chains are free (and
+    /// there is room to answer); true if the device was given any.
     fn take_requests(&mut self) -> bool {
         let mut submitted = false;
         loop {
+            if !self.has_room() {
+                break;
+            }
             let Some(run) = self.run.as_ref() else {
                 // No device: every request fails.
-                while let Ok(r) = self.virt.requests.dequeue() {
+                while self.has_room() {
+                    let Ok(r) = self.virt.requests.dequeue() else { break };
                     self.respond(ResponseStatus::ErrNoDevice, 0, r.id);
                 }
                 return false;
             };
-            if run.barrier.is_some() || !run.chains.has_free() || self.unsent.len() >= 64 {
+            if run.barrier.is_some() || !run.chains.has_free() {
                 break;
             }
-            let disk = run.disk;
+            let (disk, idle) = (run.disk, run.chains.in_flight() == 0);
             let r = match self.virt.requests.dequeue() {
                 Ok(r) => r,
                 Err(QueueError::Corrupted { head, tail, capacity }) => {
@@ -322,11 +478,10 @@ impl Driver {
                 }
                 Ok(Op::Done) => self.respond(ResponseStatus::Ok, 0, r.id),
                 Ok(Op::Barrier) => {
-                    let Some(run) = self.run.as_mut() else { break };
-                    if run.chains.in_flight() == 0 {
+                    if idle {
                         self.respond(ResponseStatus::Ok, 0, r.id);
                     } else {
-                        run.barrier = Some(r.id);
+                        self.set_barrier(Some(r.id));
                     }
                 }
                 Ok(op) => {
@@ -337,6 +492,8 @@ impl Driver {
                     }) else {
                         break;
                     };
+                    // Written down before the device can see it.
+                    self.write_record(c as usize, &r);
                     self.submit(c, op);
                     submitted = true;
                 }
@@ -345,9 +502,13 @@ impl Driver {
         submitted
     }
 
-    /// Answers every request the device has completed.
+    /// Answers every request the device has completed (while the
+    /// virtualiser's queue has room: the rest stay in the used ring).
     fn completed(&mut self) {
         loop {
+            if !self.has_room() {
+                break;
+            }
             let Some(run) = self.run.as_mut() else { return };
             let l = run.layout;
             if self.rings.load_u16(l.used_idx()) == run.used {
@@ -360,6 +521,8 @@ impl Driver {
                 Some((c, f)) => {
                     let status = virtio::status(self.rings.load_u8(STATUS + c as usize));
                     let count = if status == ResponseStatus::Ok { f.count } else { 0 };
+                    // Crossed out first: see the module documentation.
+                    self.clear_record(c as usize);
                     self.respond(status, count, f.id);
                 }
                 None => self.complain(format_args!(
@@ -367,12 +530,23 @@ impl Driver {
                 )),
             }
         }
-        if let Some(run) = self.run.as_mut() {
-            if run.chains.in_flight() == 0 {
-                if let Some(id) = run.barrier.take() {
-                    self.respond(ResponseStatus::Ok, 0, id);
-                }
+        if let Some(id) = self
+            .run
+            .as_ref()
+            .filter(|r| r.chains.in_flight() == 0)
+            .and_then(|r| r.barrier)
+        {
+            if self.has_room() {
+                self.set_barrier(None);
+                self.respond(ResponseStatus::Ok, 0, id);
             }
+        }
+    }
+
+    /// Tells the virtualiser about answers put in its queue.
+    fn notify_answers(&mut self) {
+        if core::mem::take(&mut self.answered) {
+            microkit::notify(self.virt_ch);
         }
     }
 
@@ -382,9 +556,27 @@ impl Driver {
         if self.take_requests() {
             self.dev.out16(reg::QUEUE_NOTIFY, 0);
         }
-        if self.send_responses() {
-            microkit::notify(self.virt_ch);
+        self.notify_answers();
+    }
+
+    /// Stops the device: after a reset it touches no memory and raises no
+    /// interrupt (reading the ISR lowers one it raised).
+    fn reset_device(&mut self) {
+        self.dev.out8(reg::STATUS, 0);
+        let _ = self.dev.in8(reg::ISR);
+    }
+
+    /// No usable device: what the table holds is answered.
+    fn no_device(&mut self) {
+        self.run = None;
+        let (_, answered) = self.resubmit();
+        if answered > 0 {
+            pride_rt::println!(
+                "{}: answered {answered} requests an earlier driver left with the device: no device",
+                microkit::name()
+            );
         }
+        self.work();
     }
 }
 
@@ -394,6 +586,7 @@ impl microkit::Handler for Driver {
             Ok(line) => line,
             Err(why) => {
                 pride_rt::println!("{}: {why}", microkit::name());
+                self.no_device();
                 return;
             }
         };
@@ -401,6 +594,8 @@ impl microkit::Handler for Driver {
             Ok(x) => x,
             Err(why) => {
                 pride_rt::println!("{}: {why}", microkit::name());
+                self.reset_device();
+                self.no_device();
                 return;
             }
         };
@@ -426,9 +621,44 @@ impl microkit::Handler for Driver {
             line,
             queue
         );
+        // Whatever an earlier driver left with the device goes first.
+        let (sent, answered) = self.resubmit();
+        if sent + answered > 0 {
+            pride_rt::println!(
+                "{}: took over {} requests an earlier driver left with the device: {sent} sent again, {answered} answered",
+                microkit::name(),
+                sent + answered
+            );
+        }
+        if sent > 0 {
+            self.dev.out16(reg::QUEUE_NOTIFY, 0);
+        }
         // The virtualiser may be waiting for the disk.
         microkit::notify(self.virt_ch);
         self.work();
+        // After a replacement the interrupt may have been left
+        // unacknowledged (masked) by the driver that was replaced.
+        microkit::irq_ack(self.irq);
+    }
+
+    fn quiesce(&mut self) {
+        self.reset_device();
+        // What the device finished before the reset is answered; the rest
+        // stays in the in-flight table for the next driver.
+        let before = self.held();
+        self.completed();
+        self.notify_answers();
+        let held = self.held();
+        self.run = None;
+        pride_rt::println!(
+            "{}: quiesced: device reset, {} completed requests answered, {held} left in the in-flight table for the next driver",
+            microkit::name(),
+            before - held
+        );
+    }
+
+    fn resumed(&mut self) {
+        self.init();
     }
 
     fn notified(&mut self, ch: Channel) {

@@ -17,13 +17,29 @@
 //! still in flight plus this one, and only while the driver's request
 //! queue and the id table have room.
 //!
-//! A restarted virtualiser starts a new id epoch (a counter kept at the
-//! end of the bounce region, which outlives it), so late answers to the
-//! previous run's requests are recognised and dropped.
+//! ## Replacement without losing a request
+//!
+//! The id table (`blk_core::ids`) is not on the heap but in the bounce
+//! region, which outlives the virtualiser (after block 0's bounce buffer: a
+//! header word, then one word per id), with its epoch at the region's end.
+//! A virtualiser that replaces another (`microkit::is_replacement`: a
+//! restart or an update, which first asks it to quiesce, or a start after
+//! it was stopped) takes the table over as it is, epoch and all: when the
+//! driver answers a request its predecessor sent, it still knows whose it
+//! was and answers the client, so every client request gets exactly one
+//! response. It counts each client's requests in flight from the table
+//! (for the flow control above) and reads the MBR again; meanwhile
+//! answers are passed on, new requests wait. Between two events the
+//! virtualiser holds nothing else: requests are taken from a client's
+//! queue, entered in the table and put in the driver's queue in one go.
+//! Only a fresh table (a new system, or a table whose header is not
+//! intact) starts a new epoch, so that late answers to a table that was
+//! given up are recognised and dropped. A virtualiser destroyed in the
+//! middle of an event could lose the one request it was moving.
 
 use alloc::vec::Vec;
 
-use blk_core::ids::IdMap;
+use blk_core::ids::{IdMap, Pending, Slots};
 use blk_core::mbr::Mbr;
 use blk_core::partition::{translate, ClientView, Partition};
 use blk_core::TRANSFER_SIZE;
@@ -38,15 +54,33 @@ use crate::{config, link, storage_info, Link};
 /// Refusals printed per client; after that one line says they go on.
 const MAX_REPORTED: u32 = 16;
 
-/// What the virtualiser keeps of a request it sent the driver.
-#[derive(Clone, Copy, Debug)]
-enum Pending {
-    /// Its own read of block 0.
-    Mbr,
-    Client {
-        client: usize,
-        id: u32,
-    },
+/// Where the id table starts in the bounce region (after block 0's
+/// buffer): a header word ([`TABLE_MAGIC`] ^ capacity), then the slots.
+const TABLE: usize = TRANSFER_SIZE as usize;
+const TABLE_MAGIC: u64 = u64::from_le_bytes(*b"PRIDEIDS");
+
+/// The id table's words in the bounce region.
+struct BounceSlots {
+    mem: SharedRegion,
+    count: usize,
+}
+
+impl Slots for BounceSlots {
+    fn count(&self) -> usize {
+        self.count
+    }
+    fn load(&self, i: usize) -> u64 {
+        if i < self.count {
+            self.mem.load_u64(TABLE + 8 + 8 * i)
+        } else {
+            0
+        }
+    }
+    fn store(&mut self, i: usize, value: u64) {
+        if i < self.count {
+            self.mem.store_u64(TABLE + 8 + 8 * i, value);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,20 +118,36 @@ pub struct Virt {
     bounce: SharedRegion,
     bounce_io: u64,
     clients: Vec<Client>,
-    ids: IdMap<Pending>,
+    ids: IdMap<BounceSlots>,
     state: State,
-    epoch: u16,
+    /// How the id table was found at start (for the log).
+    table: Table,
     complaints: u32,
 }
 
+/// How the id table was found at start.
+#[derive(Clone, Copy, Debug)]
+enum Table {
+    Fresh,
+    Recovered {
+        dropped: usize,
+    },
+    /// A replacement found no intact table: a new epoch.
+    Lost,
+}
+
 impl Virt {
-    pub fn new(config_bytes: &[u8]) -> Virt {
+    /// The virtualiser of configuration `config_bytes`; `replacement` if it
+    /// replaces one that ran on the same regions (see the module
+    /// documentation).
+    pub fn new(config_bytes: &[u8], replacement: bool) -> Virt {
         let c: BlkVirtConfig = config(config_bytes);
         let (Some(driver), Some(driver_info)) = (link(&c.driver.conn), storage_info(&c.driver.conn)) else {
             pride_rt::supervisor::start_failed("blk virt: driver queues or storage info not mapped");
         };
-        let bounce = SharedRegion::from_resource(&c.driver.data.region);
-        if bounce.len() < TRANSFER_SIZE as usize + 8 {
+        let mut bounce = SharedRegion::from_resource(&c.driver.data.region);
+        // Block 0, the table's header and at least one slot, the epoch.
+        if bounce.len() < TABLE + 24 {
             pride_rt::supervisor::start_failed("blk virt: the driver data region is smaller than a block");
         }
         let mut clients = Vec::new();
@@ -119,7 +169,28 @@ impl Virt {
                 reported: 0,
             });
         }
-        let ids = IdMap::new(usize::from(c.driver.conn.num_buffers), 0);
+        let epoch_at = epoch_offset(&bounce);
+        let count = usize::from(c.driver.conn.num_buffers).min((epoch_at - TABLE - 8) / 8);
+        let slots = BounceSlots { mem: bounce, count };
+        let header = TABLE_MAGIC ^ count as u64;
+        let old_epoch = bounce.load_u64(epoch_at) as u16;
+        let (ids, table) = if replacement && bounce.load_u64(TABLE) == header {
+            let (ids, dropped) = IdMap::recover(slots, old_epoch);
+            (ids, Table::Recovered { dropped })
+        } else {
+            let epoch = old_epoch.wrapping_add(1);
+            bounce.store_u64(epoch_at, u64::from(epoch));
+            let ids = IdMap::new(slots, epoch);
+            bounce.store_u64(TABLE, header);
+            (ids, if replacement { Table::Lost } else { Table::Fresh })
+        };
+        for e in ids.entries() {
+            if let Pending::Client { client, .. } = e {
+                if let Some(c) = clients.get_mut(usize::from(client)) {
+                    c.in_flight += 1;
+                }
+            }
+        }
         Virt {
             driver,
             driver_ch: Channel::from(c.driver.conn.id),
@@ -129,13 +200,9 @@ impl Virt {
             clients,
             ids,
             state: State::WaitingForDisk,
-            epoch: 0,
+            table,
             complaints: 0,
         }
-    }
-
-    fn epoch_offset(&self) -> usize {
-        (self.bounce.len() - 8) & !7
     }
 
     fn complain(&mut self, what: core::fmt::Arguments) {
@@ -238,7 +305,9 @@ impl Virt {
             };
             match self.ids.remove(r.id) {
                 Some(Pending::Mbr) => self.partitions(r.status),
+                Some(Pending::Stale) => {}
                 Some(Pending::Client { client, id }) => {
+                    let client = usize::from(client);
                     let Some(c) = self.clients.get_mut(client) else {
                         continue;
                     };
@@ -298,7 +367,10 @@ impl Virt {
             let status = match (serving, c.view) {
                 (true, Some(view)) => match translate(&view, &req) {
                     Ok(mut fwd) => {
-                        let Some(id) = self.ids.insert(Pending::Client { client: i, id: req.id }) else {
+                        let Some(id) = u16::try_from(i)
+                            .ok()
+                            .and_then(|client| self.ids.insert(Pending::Client { client, id: req.id }))
+                        else {
                             break;
                         };
                         fwd.id = id;
@@ -340,6 +412,14 @@ impl Virt {
         (to_client, to_driver)
     }
 
+    fn notify_clients(&self, which: u64) {
+        for (i, c) in self.clients.iter().enumerate() {
+            if which & (1 << i.min(63)) != 0 {
+                microkit::notify(c.ch);
+            }
+        }
+    }
+
     fn serve(&mut self) {
         let mut notify = self.take_answers();
         let mut driver = false;
@@ -350,11 +430,7 @@ impl Virt {
             }
             driver |= d;
         }
-        for (i, c) in self.clients.iter().enumerate() {
-            if notify & (1 << i.min(63)) != 0 {
-                microkit::notify(c.ch);
-            }
-        }
+        self.notify_clients(notify);
         if driver {
             microkit::notify(self.driver_ch);
         }
@@ -363,10 +439,27 @@ impl Virt {
 
 impl microkit::Handler for Virt {
     fn init(&mut self) {
-        let at = self.epoch_offset();
-        self.epoch = (self.bounce.load_u64(at) as u16).wrapping_add(1);
-        self.bounce.store_u64(at, u64::from(self.epoch));
-        self.ids = IdMap::new(self.ids.capacity(), self.epoch);
+        let name = microkit::name();
+        match self.table {
+            Table::Fresh => {}
+            Table::Recovered { dropped } => {
+                let per_client: Vec<u32> = self.clients.iter().map(|c| c.in_flight).collect();
+                pride_rt::println!(
+                    "{name}: took over the id table (epoch {}): {} requests in flight (per client {per_client:?}){}",
+                    self.ids.epoch(),
+                    self.ids.in_flight(),
+                    if dropped > 0 {
+                        alloc::format!(", {dropped} unreadable entries dropped")
+                    } else {
+                        alloc::string::String::new()
+                    }
+                );
+            }
+            Table::Lost => pride_rt::println!(
+                "{name}: replacing a virtualiser but its id table is not intact: new epoch {}",
+                self.ids.epoch()
+            ),
+        }
         if self.driver_info.is_ready() {
             self.request_mbr();
         } else {
@@ -383,8 +476,11 @@ impl microkit::Handler for Virt {
                 // Clients get nothing until the partitions are known.
             }
             State::ReadingMbr => {
-                // Only the answer to block 0 can come; serve once it has.
-                let _ = self.take_answers();
+                // Answers are passed on (a replacement may have taken over
+                // requests in flight); clients' requests wait until block 0
+                // has come.
+                let notify = self.take_answers();
+                self.notify_clients(notify);
                 if self.state == State::Serving || self.state == State::NoDisk {
                     self.serve();
                 }
@@ -392,4 +488,9 @@ impl microkit::Handler for Virt {
             State::Serving | State::NoDisk => self.serve(),
         }
     }
+}
+
+/// Where the epoch is kept: the bounce region's last word.
+fn epoch_offset(bounce: &SharedRegion) -> usize {
+    (bounce.len() - 8) & !7
 }

@@ -182,6 +182,39 @@ impl QueueLayout {
     }
 }
 
+/// Words of one entry of the driver's in-flight table ([`record`]).
+pub const RECORD_WORDS: usize = 4;
+const RECORD_VALID: u64 = 1 << 63;
+
+/// The in-flight table entry for `req`: enough to send it again. Word 0
+/// says the entry is valid and must be written last (the driver writes
+/// words 1-3, then word 0, then lets the device see the chain).
+pub fn record(req: &BlkRequest) -> [u64; RECORD_WORDS] {
+    [
+        RECORD_VALID | u64::from(req.code.raw()) << 16 | u64::from(req.count),
+        u64::from(req.id),
+        req.block_number,
+        req.io_or_offset,
+    ]
+}
+
+/// The request an in-flight table entry holds; `None` for an empty entry
+/// or words [`record`] does not write (the driver answers nothing for
+/// those: there is no id to answer).
+pub fn unrecord(words: [u64; RECORD_WORDS]) -> Option<BlkRequest> {
+    let [head, id, block_number, io_or_offset] = words;
+    if head & RECORD_VALID == 0 || head & !(RECORD_VALID | 0xffff_ffff_ffff) != 0 {
+        return None;
+    }
+    Some(BlkRequest {
+        code: RequestCode::from_raw((head >> 16) as u32),
+        io_or_offset,
+        block_number,
+        count: head as u16,
+        id: u32::try_from(id).ok()?,
+    })
+}
+
 /// Descriptors per chain: header, data, status.
 pub const CHAIN: u16 = 3;
 
@@ -221,6 +254,18 @@ impl<T: Copy> Chains<T> {
         let c = self.free.pop()?;
         self.busy[c as usize] = Some(what);
         Some(c)
+    }
+
+    /// Takes chain `c` for `what` (a driver taking over the chains an
+    /// earlier one had in flight); false if there is no such chain or it
+    /// is busy.
+    pub fn take_at(&mut self, c: u16, what: T) -> bool {
+        let Some(at) = self.free.iter().position(|f| *f == c) else {
+            return false;
+        };
+        self.free.remove(at);
+        self.busy[c as usize] = Some(what);
+        true
     }
 
     /// The chain whose head descriptor the device reports used, and what it
@@ -332,9 +377,34 @@ mod tests {
         assert_eq!(c.complete(u32::from(a) * 3 + 1), None, "not a chain head");
         assert_eq!(c.complete(300), None, "no such chain");
         assert_eq!(c.in_flight(), 1);
+        assert!(c.take_at(b, 20) && !c.take_at(b, 21) && !c.take_at(7, 22));
+        assert_eq!(c.complete(u32::from(b) * 3), Some((b, 20)));
+    }
+
+    #[test]
+    fn in_flight_records_round_trip() {
+        let r = BlkRequest {
+            code: RequestCode::Write,
+            io_or_offset: 0x1df0_4000,
+            block_number: 300,
+            count: 4,
+            id: 0x0003_0007,
+        };
+        let w = record(&r);
+        assert_eq!(unrecord(w), Some(r));
+        assert_eq!(unrecord([0, 1, 2, 3]), None, "an empty entry");
+        assert_eq!(unrecord([w[0] | 1 << 60, w[1], w[2], w[3]]), None, "stray bits");
+        assert_eq!(unrecord([w[0], 1 << 40, w[2], w[3]]), None, "an id wider than 32 bits");
     }
 
     proptest! {
+        /// Whatever request was taken, its in-flight entry gives it back.
+        #[test]
+        fn any_request_round_trips(code in any::<u32>(), io in any::<u64>(), block in any::<u64>(), count in any::<u16>(), id in any::<u32>()) {
+            let r = BlkRequest { code: RequestCode::from_raw(code), io_or_offset: io, block_number: block, count, id };
+            prop_assert_eq!(unrecord(record(&r)), Some(r));
+        }
+
         /// A planned transfer never leaves the disk, whatever the request.
         #[test]
         fn plans_stay_on_the_disk(code in 0u32..5, io in any::<u64>(), block in any::<u64>(), count in any::<u16>()) {
