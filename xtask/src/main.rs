@@ -132,7 +132,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         std::fs::create_dir_all(disk.parent().context("disk directory")?)?;
         std::fs::write(&disk, block::fresh_disk()).with_context(|| format!("writing {}", disk.display()))?;
     }
-    board::attach_disk(&mut cmd, &disk);
+    board::attach_disk(&mut cmd, &disk, None);
     eprintln!(
         "xtask: {} is the virtio-blk disk (two partitions; 'system start blk' uses it)",
         disk.display()
