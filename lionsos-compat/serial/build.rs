@@ -1,26 +1,5 @@
-//! Compiles the C serial client with gcc against the project's own
-//! `microkit.h` and `pride_sddf/serial.h` (the Rust PDs pull nothing from it).
+//! Compiles the C serial client (see `microkit-build`).
 
 fn main() {
-    for f in [
-        "c/client.c",
-        "../microkit/include/microkit.h",
-        "../sddf/include/pride_sddf/serial.h",
-    ] {
-        println!("cargo:rerun-if-changed={f}");
-    }
-    cc::Build::new()
-        .compiler("gcc")
-        .file("c/client.c")
-        .file("../microkit/c/defaults.c")
-        .include("../microkit/include")
-        .include("../sddf/include")
-        .pic(false)
-        .opt_level(2)
-        .flag("-ffreestanding")
-        .flag("-fno-stack-protector")
-        .flag("-fno-builtin")
-        .flag("-Wall")
-        .flag("-Werror")
-        .compile("serial_c");
+    microkit_build::compile_c_pd(&["c/client.c"], "serial_c");
 }
