@@ -452,6 +452,28 @@ impl<const N: usize> ConfigSection<N> {
     }
 }
 
+/// Declares `setvar` symbols: exported `u64`s, named as in the `.system`
+/// file, that the supervisor patches with an address, a size or a physical
+/// address before the PD starts (read them with `load`, or
+/// [`SharedRegion::from_setvar`]). The one place a PD's `#[no_mangle]`
+/// lives.
+#[macro_export]
+macro_rules! setvar {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        $(
+            $(#[$doc])*
+            // SAFETY: an exported symbol that the supervisor writes before
+            // the PD starts (the Microkit `setvar_vaddr` / `setvar_size` /
+            // `region_paddr` contract), named as in the `.system` file;
+            // nothing else in the program defines it, and it is only read,
+            // atomically.
+            #[allow(unsafe_code, non_upper_case_globals)]
+            #[unsafe(no_mangle)]
+            static $name: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+        )+
+    };
+}
+
 /// Declares the sDDF configuration section `$section` of `$size` bytes as
 /// the static `$name` (what an sDDF C component declares with
 /// `__attribute__((__section__(...)))`).

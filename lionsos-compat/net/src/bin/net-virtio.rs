@@ -3,16 +3,14 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 
-// SAFETY (both): exported symbols the supervisor writes before the PD
-// starts (the Microkit `setvar_vaddr` / `region_paddr` contract).
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-static virtio_rings: AtomicU64 = AtomicU64::new(0);
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-static virtio_rings_paddr: AtomicU64 = AtomicU64::new(0);
+microkit::setvar!(
+    /// Where the rings region is mapped.
+    virtio_rings,
+    /// Its physical address, for the device.
+    virtio_rings_paddr,
+);
 
 microkit::config_section!(CONFIG, ".net_driver_config", 88);
 microkit::config_section!(DEVICE, ".device_resources", 1608);

@@ -8,8 +8,6 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use core::sync::atomic::AtomicU64;
-
 use kernel_iface::MessageInfo;
 use microkit::{Channel, Handler};
 use pride_rt::println;
@@ -18,12 +16,10 @@ pride_rt::component_entry!(main);
 
 const CLIENT_CH: Channel = 0;
 
-/// Patched by the supervisor with the shared region's address.
-// SAFETY: an exported symbol the supervisor writes before the PD starts
-// (the Microkit `setvar_vaddr` contract); nothing else defines it.
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-static shared_vaddr: AtomicU64 = AtomicU64::new(0);
+microkit::setvar!(
+    /// Where the shared region is mapped.
+    shared_vaddr
+);
 
 struct Server {
     region: microkit::SharedRegion,
