@@ -26,10 +26,12 @@ the configuration blobs in OUTDIR/blk/)
 """
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from sdfgen import SystemDescription, Sddf
+from sdfgen import SystemDescription
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs  # noqa: E402
 
 SDF = SystemDescription
 
@@ -69,10 +71,7 @@ def main() -> None:
     driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
     for pd in (driver, virt, *clients):
         sdf.add_pd(pd)
-    with tempfile.TemporaryDirectory() as empty:
-        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
-            (Path(empty) / "drivers" / d).mkdir(parents=True)
-        sddf = Sddf(empty)
+    sddf = empty_sddf()
     blk = sddf.Blk(sdf, None, driver, virt)
     for i, client in enumerate(clients):
         blk.add_client(client, partition=i, data_size=CLIENT_DATA)
@@ -98,13 +97,8 @@ def main() -> None:
         lines[i] = line
     text = "\n".join(lines)
     # The rings' physical address, for the driver.
-    anchor = '<program_image path="blk-virtio.elf" />'
-    assert anchor in text
-    text = text.replace(
-        anchor, anchor + '\n        <setvar symbol="virtio_rings_paddr" region_paddr="virtio_blk_rings" />', 1
-    )
+    text = add_region_paddr(text, "blk-virtio.elf", "virtio_rings_paddr", "virtio_blk_rings")
     (out / "blk.system").write_text(text)
-    written = {p.name for p in blobs.iterdir()}
     placement = [
         ("blk_driver", ".blk_driver_config", "blk_driver.data", "drv.data"),
         ("blk_driver", ".device_resources", "blk_driver_device_resources.data", "devres.data"),
@@ -112,13 +106,7 @@ def main() -> None:
         ("blk_client0", ".blk_client_config", "blk_client_blk_client0.data", "client0.data"),
         ("blk_client1", ".blk_client_config", "blk_client_blk_client1.data", "client1.data"),
     ]
-    lines = []
-    for pd, section, name, short in placement:
-        if name not in written:
-            sys.exit(f"blk.py: sdfgen wrote {sorted(written)}, not {name}")
-        (blobs / name).rename(blobs / short)
-        lines.append(f"{pd} {section} blk/{short}\n")
-    (out / "blk.configs").write_text("".join(lines))
+    install_blobs(out, "blk", placement)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ Usage: echo.py OUTDIR   (writes OUTDIR/echo.system, OUTDIR/echo.configs
 and the configuration blobs in OUTDIR/echo/)
 """
 import sys
-import tempfile
 from pathlib import Path
 
-from sdfgen import SystemDescription, Sddf
+from sdfgen import SystemDescription
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs  # noqa: E402
 
 SDF = SystemDescription
 
@@ -55,23 +57,15 @@ def main() -> None:
     driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
     for pd in (driver, virt_tx, virt_rx, copier, echo):
         sdf.add_pd(pd)
-    with tempfile.TemporaryDirectory() as empty:
-        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
-            (Path(empty) / "drivers" / d).mkdir(parents=True)
-        sddf = Sddf(empty)
+    sddf = empty_sddf()
     net = sddf.Net(sdf, None, driver, virt_tx, virt_rx)
     net.add_client_with_copier(echo, copier, mac_addr=ECHO_MAC)
     assert net.connect()
     assert net.serialise_config(str(blobs))
     text = sdf.render()
     # The rings' physical address, for the driver.
-    anchor = '<program_image path="net-virtio.elf" />'
-    assert anchor in text
-    text = text.replace(
-        anchor, anchor + '\n        <setvar symbol="virtio_rings_paddr" region_paddr="virtio_net_rings" />', 1
-    )
+    text = add_region_paddr(text, "net-virtio.elf", "virtio_rings_paddr", "virtio_net_rings")
     (out / "echo.system").write_text(text)
-    written = {p.name for p in blobs.iterdir()}
     placement = [
         ("net_driver", ".net_driver_config", "net_driver.data", "drv.data"),
         ("net_driver", ".device_resources", "net_driver_device_resources.data", "devres.data"),
@@ -80,13 +74,7 @@ def main() -> None:
         ("net_copy", ".net_copy_config", "net_copy_net_copy.data", "copy.data"),
         ("net_echo", ".net_client_config", "net_client_net_echo.data", "client.data"),
     ]
-    lines = []
-    for pd, section, name, short in placement:
-        if name not in written:
-            sys.exit(f"echo.py: sdfgen wrote {sorted(written)}, not {name}")
-        (blobs / name).rename(blobs / short)
-        lines.append(f"{pd} {section} echo/{short}\n")
-    (out / "echo.configs").write_text("".join(lines))
+    install_blobs(out, "echo", placement)
 
 
 if __name__ == "__main__":

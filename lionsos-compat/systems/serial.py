@@ -9,10 +9,12 @@ Usage: serial.py OUTDIR   (writes OUTDIR/serial.system, OUTDIR/serial.configs
 and the configuration blobs in OUTDIR/serial/)
 """
 import sys
-import tempfile
 from pathlib import Path
 
-from sdfgen import SystemDescription, Sddf
+from sdfgen import SystemDescription
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from pride_sdfgen import empty_sddf, install_blobs  # noqa: E402
 
 SDF = SystemDescription
 
@@ -35,12 +37,7 @@ def main() -> None:
     driver.add_irq(SDF.IrqIoapic(ioapic_id=0, pin=COM2_PIN, vector=COM2_PIN, id=21))
     for pd in (driver, virt_tx, virt_rx, client):
         sdf.add_pd(pd)
-    # sdfgen reads driver descriptions from an sDDF tree; Pride's drivers are
-    # its own, so it gets an empty one (with the directories it looks for).
-    with tempfile.TemporaryDirectory() as empty:
-        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
-            (Path(empty) / "drivers" / d).mkdir(parents=True)
-        sddf = Sddf(empty)
+    sddf = empty_sddf()
     serial = sddf.Serial(sdf, None, driver, virt_tx, virt_rx=virt_rx, enable_color=False)
     serial.add_client(client)
     assert serial.connect()
@@ -55,11 +52,7 @@ def main() -> None:
         ("serial_virt_tx", ".serial_virt_tx_config", "serial_virt_tx.data", "vtx.data"),
         ("serial_client", ".serial_client_config", "serial_client_serial_client.data", "client.data"),
     ]
-    lines = []
-    for pd, section, written, short in placement:
-        (blobs / written).rename(blobs / short)
-        lines.append(f"{pd} {section} serial/{short}\n")
-    (out / "serial.configs").write_text("".join(lines))
+    install_blobs(out, "serial", placement)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ Usage: timer.py OUTDIR   (writes OUTDIR/timer.system, OUTDIR/timer.configs
 and the configuration blobs in OUTDIR/timer/)
 """
 import sys
-import tempfile
 from pathlib import Path
 
-from sdfgen import SystemDescription, Sddf
+from sdfgen import SystemDescription
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from pride_sdfgen import empty_sddf, install_blobs  # noqa: E402
 
 SDF = SystemDescription
 
@@ -34,10 +36,7 @@ def main() -> None:
     driver.add_irq(SDF.IrqIoapic(ioapic_id=0, pin=HPET_PIN, vector=HPET_PIN, id=20))
     for pd in (driver, client):
         sdf.add_pd(pd)
-    with tempfile.TemporaryDirectory() as empty:
-        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
-            (Path(empty) / "drivers" / d).mkdir(parents=True)
-        sddf = Sddf(empty)
+    sddf = empty_sddf()
     timer = sddf.Timer(sdf, None, driver)
     timer.add_client(client)
     assert timer.connect()
@@ -47,11 +46,7 @@ def main() -> None:
         ("timer_driver", ".device_resources", "timer_driver_device_resources.data", "devres.data"),
         ("timer_client", ".timer_client_config", "timer_client_timer_client.data", "client.data"),
     ]
-    lines = []
-    for pd, section, written, short in placement:
-        (blobs / written).rename(blobs / short)
-        lines.append(f"{pd} {section} timer/{short}\n")
-    (out / "timer.configs").write_text("".join(lines))
+    install_blobs(out, "timer", placement)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,47 @@
+"""What Pride's sdfgen metaprograms (the `*.py` files one directory up)
+share: an sDDF tree for sdfgen without drivers, the `region_paddr` setvar
+sdfgen cannot write, and the hand-over of the configuration blobs to the
+build tool. xtask runs every `../*.py` as a metaprogram; this directory
+holds what they import.
+"""
+import sys
+import tempfile
+from pathlib import Path
+
+from sdfgen import Sddf
+
+
+def empty_sddf() -> Sddf:
+    """sdfgen reads driver descriptions from an sDDF tree; Pride's drivers
+    are its own, so it gets an empty one (with the directories it looks
+    for)."""
+    with tempfile.TemporaryDirectory() as empty:
+        for d in ("network/virtio", "serial", "timer", "blk/mmc", "blk/virtio", "i2c", "gpu", "gpio"):
+            (Path(empty) / "drivers" / d).mkdir(parents=True)
+        return Sddf(empty)
+
+
+def add_region_paddr(text: str, image: str, symbol: str, region: str) -> str:
+    """Adds `<setvar symbol=... region_paddr=...>` to the PD running
+    `image` in the rendered system `text` (sdfgen has no such call)."""
+    anchor = f'<program_image path="{image}" />'
+    if anchor not in text:
+        sys.exit(f"no protection domain runs {image}")
+    return text.replace(anchor, anchor + f'\n        <setvar symbol="{symbol}" region_paddr="{region}" />', 1)
+
+
+def install_blobs(out: Path, system: str, placement: list) -> None:
+    """Renames the blobs sdfgen wrote into `out/system/` to short names (the
+    image archive allows 32-byte entry names) and writes
+    `out/system.configs`: one "PD SECTION FILE" line per blob, which the
+    supervisor injects into that PD's configuration section. `placement`
+    lists (PD, section, name sdfgen gave the blob, short name)."""
+    blobs = out / system
+    written = {p.name for p in blobs.iterdir()}
+    lines = []
+    for pd, section, name, short in placement:
+        if name not in written:
+            sys.exit(f"{system}: sdfgen wrote {sorted(written)}, not {name}")
+        (blobs / name).rename(blobs / short)
+        lines.append(f"{pd} {section} {system}/{short}\n")
+    (out / f"{system}.configs").write_text("".join(lines))
