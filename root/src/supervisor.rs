@@ -687,11 +687,20 @@ impl Supervisor {
         else {
             return Ok(());
         };
-        self.signal_badged(ntfn, PD_CONTROL_BIT)?;
+        // Quiesced or ended: either way it can be destroyed now.
+        self.ask_to_quiesce(old, ntfn, PD_CONTROL_BIT).map(|_quiesced| ())
+    }
+
+    /// Signals instance `old` on its notification `ntfn` with `ask` (the
+    /// bit it takes between two requests or events) and serves everything
+    /// else until it says QUIESCED (`Ok(true)`) or ends (`Ok(false)`; its
+    /// failure or exit is not acted on yet).
+    fn ask_to_quiesce(&mut self, old: u64, ntfn: Cap<kind::Notification>, ask: u64) -> Result<bool, SupError> {
+        self.signal_badged(ntfn, ask)?;
         loop {
             match self.pump() {
-                Event::Quiesced(n) if n == old => return Ok(()),
-                Event::Failed(n) | Event::Exited(n, _) if n == old => return Ok(()),
+                Event::Quiesced(n) if n == old => return Ok(true),
+                Event::Failed(n) | Event::Exited(n, _) if n == old => return Ok(false),
                 other => self.background(other),
             }
         }
@@ -813,19 +822,12 @@ impl Supervisor {
         } else {
             api::QUIESCE_SIGNAL
         };
-        self.signal_badged(ntfn, ask)?;
-        loop {
-            match self.pump() {
-                Event::Quiesced(n) if n == old => break,
-                Event::Failed(n) | Event::Exited(n, _) if n == old => {
-                    self.apply_failure(n);
-                    return Err(SupError::UpdateFailed {
-                        image: old_image,
-                        why: "the old version failed while handing over".to_string(),
-                    });
-                }
-                other => self.background(other),
-            }
+        if !self.ask_to_quiesce(old, ntfn, ask)? {
+            self.apply_failure(old);
+            return Err(SupError::UpdateFailed {
+                image: old_image,
+                why: "the old version failed while handing over".to_string(),
+            });
         }
         let state = self
             .instance_index(old)
