@@ -419,11 +419,7 @@ impl Driver {
         let l = run.layout;
         let (h, d, s) = (CHAIN * c, CHAIN * c + 1, CHAIN * c + 2);
         let desc = |mem: &mut SharedRegion, i: u16, addr: u64, len: u32, flags: u16, next: u16| {
-            let at = l.desc_at(i);
-            mem.store_u64(at, addr);
-            mem.store_u32(at + 8, len);
-            mem.store_u16(at + 12, flags);
-            mem.store_u16(at + 14, next);
+            virtio_ring::write_desc(mem, &l, i, addr, len, flags, next)
         };
         let paddr = self.rings_paddr;
         match data {

@@ -38,6 +38,7 @@ use pci_io::{IoWindow, PciConfig};
 use sddf::config::net::NetDriverConfig;
 use sddf::net::NetDescriptor;
 use sddf::shared::{Fence, SharedMemory};
+use virtio_ring::{write_desc, QueueLayout, DESC_NEXT, DESC_WRITE, USED_F_NO_NOTIFY};
 
 use crate::{config, link, Link};
 
@@ -64,10 +65,6 @@ mod reg {
     pub const FEATURE_MAC: u32 = 1 << 5;
 }
 
-const NEXT: u16 = 1;
-const WRITE: u16 = 2;
-/// The used ring's flag by which the device says it needs no notification.
-const USED_F_NO_NOTIFY: u16 = 1;
 /// Bytes of the legacy virtio-net header without merged buffers.
 const NET_HEADER: u64 = 10;
 /// Largest queue this driver lays out (16 KiB of rings each).
@@ -86,8 +83,7 @@ const RINGS_BYTES: usize = 0xa800;
 
 /// One virtqueue in the rings region (legacy layout).
 struct Queue {
-    base: usize,
-    size: u16,
+    layout: QueueLayout,
     /// Next avail index to publish, next used index to read.
     avail: u16,
     used: u16,
@@ -99,22 +95,15 @@ struct Queue {
 }
 
 impl Queue {
-    fn new(base: usize, size: u16, headers: usize, in_flight: usize) -> Queue {
+    fn new(layout: QueueLayout, headers: usize, in_flight: usize) -> Queue {
         Queue {
-            base,
-            size,
+            layout,
             avail: 0,
             used: 0,
-            free_chains: (0..size / 2).rev().collect(),
+            free_chains: (0..layout.size / 2).rev().collect(),
             headers,
             in_flight,
         }
-    }
-    fn avail_base(&self) -> usize {
-        self.base + 16 * self.size as usize
-    }
-    fn used_base(&self) -> usize {
-        (self.avail_base() + 6 + 2 * self.size as usize).next_multiple_of(4096)
     }
     /// Fills one chain (header, buffer) and publishes it.
     fn push(&mut self, mem: &mut SharedRegion, rings_paddr: u64, buffer: u64, len: u32, device_writes: bool) -> bool {
@@ -123,38 +112,32 @@ impl Queue {
         };
         // Written down before the device can see it.
         mem.store_u64(self.in_flight + 8 * c as usize, buffer);
-        let (h, d) = (2 * c as usize, 2 * c as usize + 1);
+        let (h, d) = (2 * c, 2 * c + 1);
         let header = self.headers + 16 * c as usize;
         for i in (0..16).step_by(8) {
             mem.store_u64(header + i, 0);
         }
-        let flags = if device_writes { WRITE } else { 0 };
-        let desc = |mem: &mut SharedRegion, i: usize, addr: u64, len: u32, flags: u16, next: u16| {
-            let at = self.base + 16 * i;
-            mem.store_u64(at, addr);
-            mem.store_u32(at + 8, len);
-            mem.store_u16(at + 12, flags);
-            mem.store_u16(at + 14, next);
-        };
-        desc(
+        let flags = if device_writes { DESC_WRITE } else { 0 };
+        let l = &self.layout;
+        write_desc(
             mem,
+            l,
             h,
             rings_paddr + header as u64,
             NET_HEADER as u32,
-            flags | NEXT,
-            d as u16,
+            flags | DESC_NEXT,
+            d,
         );
-        desc(mem, d, buffer, len, flags, 0);
-        let slot = self.avail_base() + 4 + 2 * (self.avail % self.size) as usize;
-        mem.store_u16(slot, h as u16);
+        write_desc(mem, l, d, buffer, len, flags, 0);
+        mem.store_u16(l.avail_slot(self.avail), h);
         mem.fence(Fence::Release);
         self.avail = self.avail.wrapping_add(1);
-        mem.store_u16(self.avail_base() + 2, self.avail);
+        mem.store_u16(l.avail_idx(), self.avail);
         true
     }
     /// Chains the device holds (given, not yet returned).
     fn in_flight(&self) -> usize {
-        usize::from(self.size / 2) - self.free_chains.len()
+        usize::from(self.layout.size / 2) - self.free_chains.len()
     }
     /// After publishing: whether the device wants to be told (legacy
     /// virtio: unless it set `VRING_USED_F_NO_NOTIFY` in the used ring's
@@ -163,23 +146,23 @@ impl Queue {
     /// avail index store before the flags load.
     fn kick_needed(&self, mem: &SharedRegion) -> bool {
         mem.fence(Fence::SeqCst);
-        mem.load_u16(self.used_base()) & USED_F_NO_NOTIFY == 0
+        mem.load_u16(self.layout.used_flags()) & USED_F_NO_NOTIFY == 0
     }
     /// The next chain the device finished: (buffer, bytes it wrote).
     fn pop(&mut self, mem: &mut SharedRegion) -> Option<(u64, u32)> {
         loop {
-            if mem.load_u16(self.used_base() + 2) == self.used {
+            if mem.load_u16(self.layout.used_idx()) == self.used {
                 return None;
             }
             mem.fence(Fence::Acquire);
-            let at = self.used_base() + 4 + 8 * (self.used % self.size) as usize;
+            let at = self.layout.used_elem(self.used);
             let (id, len) = (mem.load_u32(at), mem.load_u32(at + 4));
             self.used = self.used.wrapping_add(1);
             let c = id / 2;
             let slot = self.in_flight + 8 * c as usize;
             // A chain the device could not have been given, or one it
             // returns twice, is skipped.
-            if id % 2 != 0 || c >= u32::from(self.size / 2) || mem.load_u64(slot) == 0 {
+            if id % 2 != 0 || c >= u32::from(self.layout.size / 2) || mem.load_u64(slot) == 0 {
                 pride_rt::println!(
                     "{}: the device returned descriptor {id}, not a chain in flight",
                     microkit::name()
@@ -246,16 +229,17 @@ impl Driver {
     fn setup_queue(&mut self, index: u16, base: usize, headers: usize) -> Option<Queue> {
         self.dev.out16(reg::QUEUE_SELECT, index);
         let size = self.dev.in16(reg::QUEUE_SIZE);
-        if size == 0 || size > MAX_QUEUE || !size.is_power_of_two() {
+        if size > MAX_QUEUE {
             return None;
         }
+        let layout = QueueLayout::legacy_at(size, base)?;
         for at in (base..base + 0x4000).step_by(8) {
             self.rings.store_u64(at, 0);
         }
         self.dev
             .out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
         let in_flight = if index == 0 { RX_IN_FLIGHT } else { TX_IN_FLIGHT };
-        Some(Queue::new(base, size, headers, in_flight))
+        Some(Queue::new(layout, headers, in_flight))
     }
 
     /// Stops the device: after a reset it touches no memory and raises no
@@ -329,7 +313,7 @@ impl Driver {
                 );
                 added = true;
             }
-            if q.free_chains.is_empty() || 2 * q.in_flight() >= usize::from(q.size / 2) {
+            if q.free_chains.is_empty() || 2 * q.in_flight() >= usize::from(q.layout.size / 2) {
                 // Enough posted: no signal wanted (withdraw an old request).
                 self.virt_rx.free.cancel_signal();
                 break;
@@ -436,8 +420,8 @@ impl microkit::Handler for Driver {
             mac[4],
             mac[5],
             line,
-            self.rxq.as_ref().map_or(0, |q| q.size),
-            self.txq.as_ref().map_or(0, |q| q.size)
+            self.rxq.as_ref().map_or(0, |q| q.layout.size),
+            self.txq.as_ref().map_or(0, |q| q.layout.size)
         );
         self.refill_rx();
         self.transmit();

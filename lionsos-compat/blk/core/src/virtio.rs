@@ -53,9 +53,9 @@ pub mod feature {
     pub const FLUSH: u32 = 1 << 9;
 }
 
-/// Descriptor flags.
-pub const DESC_NEXT: u16 = 1;
-pub const DESC_WRITE: u16 = 2;
+/// The legacy virtqueue layout and descriptor flags (shared with the
+/// network driver).
+pub use virtio_ring::{QueueLayout, DESC_NEXT, DESC_WRITE};
 
 /// What one sDDF request becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,56 +129,6 @@ pub fn status(byte: u8) -> ResponseStatus {
         S_IOERR => ResponseStatus::ErrIo,
         S_UNSUPP => ResponseStatus::ErrInvalidParam,
         _ => ResponseStatus::ErrUnspec,
-    }
-}
-
-/// Where the parts of a legacy virtqueue of `size` entries lie.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct QueueLayout {
-    pub size: u16,
-    pub desc: usize,
-    pub avail: usize,
-    pub used: usize,
-    /// Bytes the whole queue takes.
-    pub bytes: usize,
-}
-
-impl QueueLayout {
-    /// The layout of a queue of `size` entries (a power of two, at most
-    /// 32768), or `None`.
-    pub fn legacy(size: u16) -> Option<QueueLayout> {
-        if size == 0 || !size.is_power_of_two() || size > 0x8000 {
-            return None;
-        }
-        let n = size as usize;
-        let avail = 16 * n;
-        let used = (avail + 6 + 2 * n).next_multiple_of(4096);
-        Some(QueueLayout {
-            size,
-            desc: 0,
-            avail,
-            used,
-            bytes: used + 6 + 8 * n,
-        })
-    }
-
-    /// Offset of descriptor `i`.
-    pub fn desc_at(&self, i: u16) -> usize {
-        self.desc + 16 * (i % self.size) as usize
-    }
-    /// Offset of available-ring slot for the running index `idx`.
-    pub fn avail_slot(&self, idx: u16) -> usize {
-        self.avail + 4 + 2 * (idx % self.size) as usize
-    }
-    pub fn avail_idx(&self) -> usize {
-        self.avail + 2
-    }
-    /// Offset of the used-ring element for the running index `idx`.
-    pub fn used_elem(&self, idx: u16) -> usize {
-        self.used + 4 + 8 * (idx % self.size) as usize
-    }
-    pub fn used_idx(&self) -> usize {
-        self.used + 2
     }
 }
 
@@ -352,17 +302,6 @@ mod tests {
                 ResponseStatus::ErrUnspec
             )
         );
-    }
-
-    #[test]
-    fn legacy_layout() {
-        let q = QueueLayout::legacy(256).unwrap();
-        assert_eq!((q.desc, q.avail, q.used, q.bytes), (0, 4096, 8192, 8192 + 6 + 2048));
-        let q = QueueLayout::legacy(128).unwrap();
-        assert_eq!((q.avail, q.used), (2048, 4096));
-        assert_eq!(q.avail_slot(129), 2048 + 4 + 2);
-        assert_eq!(q.used_elem(130), 4096 + 4 + 16);
-        assert!(QueueLayout::legacy(0).is_none() && QueueLayout::legacy(100).is_none());
     }
 
     #[test]
