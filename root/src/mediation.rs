@@ -487,7 +487,7 @@ impl Supervisor {
         let t0 = pride_rt::tsc();
         self.settled = false;
         self.update("security", &image)?;
-        let servers: Vec<Cap<kind::Notification>> = self
+        let servers: Vec<(Cap<kind::Notification>, u64)> = self
             .instances
             .iter()
             .filter(|i| i.role == Role::Current)
@@ -496,10 +496,19 @@ impl Supervisor {
                     .by_id(i.component)
                     .is_some_and(|r| r.manifest.wants.iter().any(|w| w == "security") && !r.manifest.offers.is_empty())
             })
-            .map(|i| i.loaded.notification)
+            .map(|i| {
+                // A Microkit PD's notification bits are its channels: it
+                // has its own bit for this.
+                let bit = if self.pd_setups.contains_key(&i.component) {
+                    crate::systems::microkit_abi::POLICY_FLUSH_BIT
+                } else {
+                    api::FLUSH_SIGNAL
+                };
+                (i.loaded.notification, bit)
+            })
             .collect();
-        for n in &servers {
-            self.signal_badged(*n, api::FLUSH_SIGNAL)?;
+        for (n, bit) in &servers {
+            self.signal_badged(*n, *bit)?;
         }
         let conn = self
             .supervisor_conn("security", SUPERVISOR_CLIENT)

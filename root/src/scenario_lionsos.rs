@@ -15,6 +15,11 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use kernel_iface::MessageInfo;
+use pride_rt::msg::Outgoing;
+use pride_supervisor_api::{DENIED, OK, TOO_LARGE};
+
+use crate::mediation::SHELL_SUBJECT;
 use crate::scenario::{CaseResult, Tally};
 use crate::supervisor::{Event, SupError, Supervisor};
 
@@ -69,6 +74,69 @@ fn refused_with(r: Result<(), SupError>, parts: &[&str]) -> CaseResult {
     }
 }
 
+/// `pp_server` (a Microkit PD whose manifest offers `pp_server` and wants
+/// `security`) serves the shell's connection on the endpoint its PPC
+/// peer calls, decides with the policy in force, caches the decisions and
+/// empties its cache when the policy changes (its own notification bit).
+fn pd_object_server(sup: &mut Supervisor) -> CaseResult {
+    const READ: u64 = 1;
+    const STATS: u64 = 2;
+    let conn = sup
+        .shell_conn("pp_server")
+        .map_err(|e| format!("no connection to pp_server: {e}"))?;
+    let read = |name: &str| {
+        let mut m = Outgoing::new();
+        m.word(name.len() as u64).bytes(name.as_bytes());
+        m.call(conn, READ).info.label()
+    };
+    let stats = || {
+        let r = conn.call(MessageInfo::new(STATS, 0, 0, 0), [0; 4]);
+        (r.info.label(), [r.mrs[0], r.mrs[1], r.mrs[2]])
+    };
+    // Under the allowlist: public names yes, others no.
+    let got = [
+        read("public/a"),
+        read("public/a"),
+        read("secret"),
+        read(&"x".repeat(65)),
+    ];
+    if got != [OK, OK, DENIED, TOO_LARGE] {
+        return Err(format!("reads under allowlist answered {got:?}"));
+    }
+    let (label, [hits, misses, flushes]) = stats();
+    if label != OK || hits != 1 || misses != 2 {
+        return Err(format!(
+            "cache after 3 reads: label {label}, {hits} hits, {misses} misses"
+        ));
+    }
+    let report = sup.policy_swap("open").map_err(|e| format!("swap: {e}"))?;
+    if report.servers_flushed != 1 {
+        return Err(format!(
+            "{} object servers flushed, expected pp_server alone",
+            report.servers_flushed
+        ));
+    }
+    // The shell's connection may have been renewed by the swap.
+    let conn = sup
+        .shell_conn("pp_server")
+        .map_err(|e| format!("after the swap: {e}"))?;
+    let mut m = Outgoing::new();
+    m.word(6).bytes(b"secret");
+    let label = m.call(conn, READ).info.label();
+    let r = conn.call(MessageInfo::new(STATS, 0, 0, 0), [0; 4]);
+    let (misses2, flushes2) = (r.mrs[1], r.mrs[2]);
+    sup.close_connection(SHELL_SUBJECT, "pp_server");
+    if label != OK {
+        return Err(format!("'secret' under open answered {label}"));
+    }
+    if flushes2 <= flushes || misses2 != misses + 1 {
+        return Err(format!(
+            "after the swap: flushes {flushes} -> {flushes2}, misses {misses} -> {misses2} (the cache was not emptied)"
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     // Free memory, and free root slots counting those that chunks carved
     // meanwhile keep for good (a chunk keeps its slot; it is reused).
@@ -97,6 +165,10 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     let r = wait_for_line(sup, "pp_client", "ppc label 0 answered 42");
     t.case(sup, "protected-procedure-call", r);
 
+    // The server PD is also a Pride object server on the same endpoint.
+    let r = pd_object_server(sup);
+    t.case(sup, "pd-is-an-object-server", r);
+
     let r = refused_with(
         sup.start_system("broken"),
         &[
@@ -123,10 +195,20 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     });
     t.case(sup, "started-twice-refused", r);
 
+    // What the first start made for good: `pp_server`'s service endpoint
+    // (it outlives the PD, like any service's) and the supervisor's own
+    // connection to the new security server. A second start and stop must
+    // then give back everything.
     let r = sup.stop_system("pingpong").map_err(|e| format!("{e}")).and_then(|()| {
+        let first = free(sup);
+        if first.0 + 4096 < free_before.0 {
+            return Err(format!("the first start kept {} bytes", free_before.0 - first.0));
+        }
+        sup.start_system("pingpong").map_err(|e| format!("again: {e}"))?;
+        sup.stop_system("pingpong").map_err(|e| format!("again: {e}"))?;
         let after = free(sup);
-        if after != free_before {
-            return Err(format!("free (memory, slots) {free_before:?} -> {after:?}"));
+        if after != first {
+            return Err(format!("free (memory, slots) {first:?} -> {after:?}"));
         }
         if sup.table.by_name("pp_client").is_some_and(|r| r.state.is_live()) {
             return Err("pp_client still runs".to_string());

@@ -301,7 +301,7 @@ impl Supervisor {
     }
 
     /// The service called `name`, made on first use.
-    fn service(&mut self, name: &str) -> Result<usize, SupError> {
+    pub(crate) fn service(&mut self, name: &str) -> Result<usize, SupError> {
         if let Some(i) = self.services.iter().position(|s| s.name == name) {
             return Ok(i);
         }

@@ -39,6 +39,8 @@ use crate::supervisor::{Role, SupError, Supervisor};
 
 /// Channel, IRQ and I/O port ids a PD may use (see `microkit::MAX_CHANNELS`).
 pub const MAX_ID: u8 = microkit_abi::MAX_CHANNELS as u8 - 1;
+/// Channel and IRQ ids a PD that is also a Pride server may use.
+pub const MAX_SERVER_ID: u8 = MAX_ID - 1;
 
 /// The slots and badges of the Microkit CSpace (kept equal to the
 /// `microkit` crate's, which the root task does not link).
@@ -47,7 +49,9 @@ pub(crate) mod microkit_abi {
     pub const BASE_ENDPOINT_CAP: u64 = 74;
     pub const BASE_IRQ_CAP: u64 = 138;
     pub const BASE_IOPORT_CAP: u64 = 394;
-    pub const PPC_BADGE: u64 = 1 << 27;
+    pub const PPC_BADGE: u64 = 1 << 27 | 1 << 24;
+    /// A server PD's policy-change bit (channel 25 is not theirs).
+    pub const POLICY_FLUSH_BIT: u64 = 1 << 25;
     pub const MAX_CHANNELS: u32 = 26;
     pub const PD_NAME_LENGTH: usize = 64;
     /// A PD's CNode: room for the I/O port slots.
@@ -109,6 +113,21 @@ impl Supervisor {
         self.check_system(&sys)?;
         let configs = self.system_configs(name, &sys)?;
 
+        // A PD whose image offers a Pride service is also an object
+        // server: its endpoint is the service's (which outlives the PD), so
+        // its PPC peers and the connection manager's clients reach it on
+        // the one endpoint it receives on (told apart by their badges).
+        let mut service_endpoints = Vec::new();
+        for pd in &sys.protection_domains {
+            service_endpoints.push(match self.pd_service(pd) {
+                Some(service) => {
+                    let s = self.service(&service)?;
+                    Some(self.services[s].endpoint)
+                }
+                None => None,
+            });
+        }
+
         // 1. The subsystem's own memory: regions, endpoints, notifications.
         let region_bytes: u64 = sys.memory_regions.iter().map(|m| m.size.next_multiple_of(4096)).sum();
         let chunks = (region_bytes + 64 * 1024).div_ceil(CHUNK_BYTES).max(1);
@@ -123,7 +142,7 @@ impl Supervisor {
         let mut fixed = Vec::new();
         let mut placed = Vec::new();
         let made = self.make_system_objects(&sys, &mut memory, &mut fixed, &mut placed);
-        let (frames, endpoints, notifications) = match made {
+        let (frames, mut endpoints, notifications) = match made {
             Ok(x) => x,
             Err(e) => {
                 for f in fixed {
@@ -138,6 +157,11 @@ impl Supervisor {
                 return Err(e);
             }
         };
+        for (i, ep) in service_endpoints.into_iter().enumerate() {
+            if let Some(ep) = ep {
+                endpoints[i] = ep;
+            }
+        }
         let mut record = SystemRecord {
             name: name.to_string(),
             pds: Vec::new(),
@@ -186,6 +210,7 @@ impl Supervisor {
                 Ok((_, m)) => Manifest {
                     name: pd.name.clone(),
                     priority: pd.priority,
+                    offers: self.pd_service(pd).into_iter().collect(),
                     ..m
                 },
                 Err(e) => {
@@ -272,7 +297,24 @@ impl Supervisor {
                 }
             }
         }
-        for pd in &sys.protection_domains {
+        for (i, pd) in sys.protection_domains.iter().enumerate() {
+            if let Some(service) = self.pd_service(pd) {
+                if let Some(ch) = sys.channels_of(i).into_iter().find(|c| c.id > MAX_SERVER_ID) {
+                    return Err(refuse(
+                        &pd.name,
+                        format!(
+                            "channel id {} is above {MAX_SERVER_ID}: a PD serving '{service}' keeps bit 25 for policy changes",
+                            ch.id
+                        ),
+                    ));
+                }
+                if pd.irqs.iter().any(|q| q.id > MAX_SERVER_ID) {
+                    return Err(refuse(
+                        &pd.name,
+                        format!("IRQ ids above {MAX_SERVER_ID} are not available to a PD serving '{service}'"),
+                    ));
+                }
+            }
             if pd.parent.is_some() {
                 return Err(refuse(
                     &pd.name,
@@ -614,6 +656,18 @@ impl Supervisor {
             maps,
             patches,
             priority: pd.priority,
+        })
+    }
+
+    /// The Pride service PD `pd` offers, if its image's manifest offers
+    /// one (a manifest offering its own name offers the PD's name).
+    pub(crate) fn pd_service(&self, pd: &sdf::ProtectionDomain) -> Option<String> {
+        let (_, m) = self.image(image_name(&pd.program_image.path)).ok()?;
+        let offered = m.offers.first()?;
+        Some(if m.offers.len() == 1 && *offered == m.name {
+            pd.name.clone()
+        } else {
+            offered.clone()
         })
     }
 

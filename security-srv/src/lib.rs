@@ -94,6 +94,15 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// `Allow` if `allowed` (a yes/no answer on the wire).
+    pub const fn from_allowed(allowed: bool) -> Decision {
+        if allowed {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Decision::Allow => "allow",

@@ -51,7 +51,7 @@ const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
 const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
 const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
-const LIONSOS_CFG: &str = "launch ping\nscenario lionsos\n";
+const LIONSOS_CFG: &str = "launch ping\nlaunch policy-allowlist\nscenario lionsos\n";
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
@@ -200,6 +200,7 @@ fn lionsos() -> Expectation {
             "system-starts",
             "notify-and-shared-memory",
             "protected-procedure-call",
+            "pd-is-an-object-server",
             "bad-system-refused",
             "pride-limits-refused",
             "started-twice-refused",

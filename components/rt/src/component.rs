@@ -46,10 +46,13 @@ pub const SLOT_OWN_CNODE: u64 = 3;
 pub const SLOT_RECEIVE: u64 = 4;
 /// The component's own notification.
 pub const SLOT_NOTIFICATION: u64 = 5;
-/// First connection slot; connection i is at `SLOT_WANTED_BASE + i`.
-pub const SLOT_WANTED_BASE: u64 = 16;
+/// First connection slot; connection i is at `SLOT_WANTED_BASE + i`
+/// (at most `MAX_WANTS`, 8). Between the Microkit slots (notifications at
+/// 10-35, PPC endpoints from 74), so that a Microkit PD may have
+/// connections too.
+pub const SLOT_WANTED_BASE: u64 = 40;
 /// First slot free for the component's own use.
-pub const SLOT_FIRST_FREE: u64 = 32;
+pub const SLOT_FIRST_FREE: u64 = 48;
 
 /// Top of the stack; the stack grows down from here.
 pub const STACK_TOP: u64 = 0x1000_0000;

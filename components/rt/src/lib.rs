@@ -11,6 +11,7 @@
 //! | [`supervisor`] | requests to the supervisor: console output (`println!`), ready, heap pages, connections, exit |
 //! | [`server`] | the request loop of a server: client badges, generations, state hand-over for live update, signals |
 //! | [`store_client`] | the client side of the `store` protocol (put, get, delete, list) |
+//! | [`security_client`] | what an object server asks the security server: register, decide, acknowledge a policy change |
 //! | [`msg`] | long messages: building them and reading them with every length checked |
 //! | `donated` (feature `component`) | an object server's arenas over the memory clients donate for their sessions |
 //! | `heap` (feature `component`) | the global allocator: a linked-list heap that grows, page by page, from the component's memory quota |
@@ -32,6 +33,7 @@ mod mem;
 pub mod msg;
 #[cfg(feature = "component")]
 mod panic;
+pub mod security_client;
 pub mod server;
 pub mod store_client;
 pub mod supervisor;

@@ -134,11 +134,7 @@ pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
             continue;
         }
         let label = msg.info.label();
-        let reply = match client {
-            Some(c) if c.is_current(generation) => server.handle(c, label, &msg),
-            Some(_) => Reply::error(api::SERVER_RESTARTED),
-            None => Reply::error(api::BAD_REQUEST),
-        };
+        let reply = answer(server, &msg, generation).unwrap_or(Reply::none());
         last = Some((label, crate::tsc() - received));
         msg = if reply.label == NO_REPLY {
             ep.recv()
@@ -149,6 +145,21 @@ pub fn serve<S: Server>(server: &mut S, generation: u64) -> ! {
             ep.reply_recv(MessageInfo::new(reply.label, 0, 0, reply.len), reply.words)
         };
     }
+}
+
+/// The reply to a request that arrived on the service endpoint (not a
+/// signal): handled if its connection is of the current `generation`,
+/// `SERVER_RESTARTED` if of an earlier one, `BAD_REQUEST` without a client
+/// badge; `None` if the handler keeps the caller waiting
+/// ([`Reply::none`]). Shared with servers that run their own loop (a
+/// Microkit PD that is also a Pride server).
+pub fn answer<S: Server>(server: &mut S, msg: &Received, generation: u64) -> Option<Reply> {
+    let reply = match ClientBadge::from_badge(msg.badge) {
+        Some(c) if c.is_current(generation) => server.handle(c, msg.info.label(), msg),
+        Some(_) => Reply::error(api::SERVER_RESTARTED),
+        None => Reply::error(api::BAD_REQUEST),
+    };
+    (reply.label != NO_REPLY).then_some(reply)
 }
 
 /// Sends the state to the supervisor in a `QUIESCED` call and waits for the

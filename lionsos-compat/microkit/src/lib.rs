@@ -24,6 +24,7 @@
 //! | [`BASE_ENDPOINT_CAP`] + ch | endpoint of the PD at the other end, badged [`PPC_BADGE`] ` \| its channel id` (PPC) |
 //! | [`BASE_IRQ_CAP`] + ch | IRQ handler of the interrupt on channel `ch` |
 //! | [`BASE_IOPORT_CAP`] + id | I/O port range `id` |
+//! | 40 + i | a server PD's connection to the i-th service its manifest wants (`pride_rt::supervisor::connection`) |
 //!
 //! The numbers are Microkit's own, so that sDDF code using the header's
 //! `BASE_*_CAP` constants and libmicrokit's deferred-signal globals
@@ -37,6 +38,11 @@
 //! receive), otherwise notification bits, each calling `notified(bit)`. A
 //! deferred notify or IRQ acknowledgement (at most one, as in libmicrokit)
 //! is carried out before the next receive.
+//!
+//! A PD whose manifest offers a Pride service runs with [`run_server`]
+//! instead: the same endpoint then also carries Pride clients' requests,
+//! served by the handler's `pride_rt::server::Server` side, and policy
+//! changes arrive as [`POLICY_FLUSH_BIT`].
 //!
 //! ## Globals the supervisor patches
 //!
@@ -68,16 +74,25 @@ pub const BASE_ENDPOINT_CAP: u64 = 74;
 pub const BASE_IRQ_CAP: u64 = 138;
 /// First slot of the I/O port capabilities.
 pub const BASE_IOPORT_CAP: u64 = 394;
-/// Badge bit of a PPC on the PD's endpoint. seL4 5.0 badges have 28 bits
-/// (Microkit, on newer kernels, uses bit 63), so Pride's scheme is: bit 27
-/// marks a PPC, with the channel id in the low bits.
-pub const PPC_BADGE: u64 = 1 << 27;
+/// Badge bits of a PPC on the PD's endpoint. seL4 5.0 badges have 28 bits
+/// (Microkit, on newer kernels, uses bit 63), so Pride's scheme is: bits 27
+/// and 24 mark a PPC, with the channel id in the low bits. A Pride client's
+/// badge (`pride_supervisor_api::ClientBadge`) also has bit 27 but never
+/// bit 24 (its client id fills bits 12-23), so a PD that is also a Pride
+/// server ([`run_server`]) tells the two apart on the same endpoint.
+pub const PPC_BADGE: u64 = 1 << 27 | 1 << 24;
 /// Bit of the PD's notification word that Pride's supervisor uses for
 /// itself (asking the PD to hand over, for replacement at run time).
 pub const CONTROL_BIT: u64 = 1 << 26;
+/// Bit of a server PD's notification word with which the supervisor tells
+/// it that the security policy changed (the `FLUSH_SIGNAL` of ordinary
+/// object servers, whose bit 1 is a channel here). Only PDs run with
+/// [`run_server`] get it; in them channel 25 is not available.
+pub const POLICY_FLUSH_BIT: u64 = 1 << 25;
 /// Channels a PD may use on Pride: ids 0-25, one notification bit each,
 /// below [`CONTROL_BIT`] (Microkit allows 62; the supervisor refuses a
-/// `.system` file that uses more, precisely).
+/// `.system` file that uses more, precisely). A PD that is also a Pride
+/// server has ids 0-24 ([`POLICY_FLUSH_BIT`]).
 pub const MAX_CHANNELS: u32 = 26;
 /// Message words a PPC carries at most, each way.
 pub const MAX_PPC_WORDS: usize = 64;
@@ -231,7 +246,53 @@ fn globals_putc(c: u8) {
 }
 
 /// Runs the PD: `init`, `READY`, then the event loop. Never returns.
-pub fn run<H: Handler>(mut handler: H) -> ! {
+pub fn run<H: Handler>(handler: H) -> ! {
+    event_loop(handler, false, |_, _| None, |_| {})
+}
+
+/// Runs a PD that is also a Pride object server: its image's manifest
+/// offers a service, and the supervisor made the PD's endpoint that
+/// service's endpoint. Besides PPCs and notifications, the endpoint then
+/// receives requests from Pride clients (connections minted by the
+/// connection manager, the supervisor's own with client id 0), served by
+/// the [`Server`](pride_rt::server::Server) side of `handler` exactly as
+/// `pride_rt::server::serve` serves them (a connection of an earlier
+/// generation is answered `SERVER_RESTARTED`); a policy change
+/// ([`POLICY_FLUSH_BIT`]) reaches [`Server::on_signal`] as
+/// `FLUSH_SIGNAL`. `generation` is the PD's (its `Boot`'s).
+///
+/// [`Server::on_signal`]: pride_rt::server::Server::on_signal
+pub fn run_server<H: Handler + pride_rt::server::Server>(handler: H, generation: u64) -> ! {
+    event_loop(
+        handler,
+        true,
+        |h, r| {
+            let reply = pride_rt::server::answer(h, r, generation)?;
+            for (i, w) in reply.words.iter().enumerate() {
+                ipc_buffer::set_mr(i, *w);
+            }
+            let caps = if reply.cap != 0 {
+                ipc_buffer::set_cap(0, reply.cap);
+                1
+            } else {
+                0
+            };
+            Some(MessageInfo::new(reply.label, 0, caps, reply.len))
+        },
+        |h| h.on_signal(pride_supervisor_api::FLUSH_SIGNAL),
+    )
+}
+
+/// The event loop. `request` answers a message on the endpoint that is
+/// neither a PPC nor a notification (a Pride client's; `None`: no reply),
+/// `flush` a [`POLICY_FLUSH_BIT`] if `server` (otherwise that bit is
+/// channel 25).
+fn event_loop<H: Handler>(
+    mut handler: H,
+    server: bool,
+    mut request: impl FnMut(&mut H, &syscall::Received) -> Option<MessageInfo>,
+    mut flush: impl FnMut(&mut H),
+) -> ! {
     handler.init();
     supervisor::ready();
     let ep = Cap::<Endpoint>::from_cptr(INPUT_EP);
@@ -242,10 +303,17 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             Some(info) => ep.reply_recv(info, registers()),
             None => ep.recv(),
         };
-        if r.badge & PPC_BADGE != 0 {
+        if r.badge & PPC_BADGE == PPC_BADGE {
             keep_registers(&r);
             let ch = (r.badge & 0x3f) as Channel;
             reply = Some(handler.protected(ch, r.info));
+            continue;
+        }
+        if r.badge == 0 || r.badge & (1 << 27) != 0 {
+            // A message, not a signal: a Pride client's (or, badge 0, a
+            // holder of the unbadged endpoint, which only a server PD's
+            // supervisor has).
+            reply = request(&mut handler, &r);
             continue;
         }
         if r.badge & CONTROL_BIT != 0 {
@@ -258,6 +326,10 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             handler.resumed();
         }
         let mut bits = r.badge & !CONTROL_BIT;
+        if server && bits & POLICY_FLUSH_BIT != 0 {
+            bits &= !POLICY_FLUSH_BIT;
+            flush(&mut handler);
+        }
         while bits != 0 {
             let ch = bits.trailing_zeros();
             bits &= bits - 1;

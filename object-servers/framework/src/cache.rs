@@ -126,6 +126,33 @@ impl DecisionCache {
         d
     }
 
+    /// The decision on (`subject`, `object`, `op`): the cached one, or else
+    /// `ask`'s (the security server's answer: decision, the epoch it was
+    /// made in, whether it may be cached), remembered if cacheable. No
+    /// answer (`None`: the security server could not be asked) denies.
+    pub fn decide(
+        &mut self,
+        subject: u32,
+        object: &str,
+        op: Operation,
+        ask: impl FnOnce() -> Option<(Decision, u64, bool)>,
+    ) -> Decision {
+        if let Some(d) = self.get(subject, object, op) {
+            return d;
+        }
+        let Some((d, epoch, cacheable)) = ask() else {
+            return Decision::Deny;
+        };
+        // A newer epoch than the cache's means the policy changed: the
+        // insert (or advance) empties the cache first.
+        if cacheable {
+            self.insert(subject, object, op, d, epoch);
+        } else {
+            self.advance(epoch);
+        }
+        d
+    }
+
     /// Moves to `epoch` if it is newer, emptying the cache. Returns true if
     /// it flushed.
     pub fn advance(&mut self, epoch: u64) -> bool {
@@ -159,6 +186,16 @@ impl DecisionCache {
         );
     }
 
+    /// The policy changed (the server was signalled): empties the cache and
+    /// acknowledges with `ack` (to the security server), moving to the
+    /// epoch its reply names, if any.
+    pub fn policy_changed(&mut self, ack: impl FnOnce() -> Option<u64>) {
+        self.clear();
+        if let Some(epoch) = ack() {
+            self.advance(epoch);
+        }
+    }
+
     /// Empties the cache without changing its epoch (a flush request; the
     /// new epoch comes with the acknowledgement's reply).
     pub fn clear(&mut self) {
@@ -187,6 +224,35 @@ mod tests {
     use super::*;
     use Decision::*;
     use Operation::*;
+
+    #[test]
+    fn decide_asks_once_per_cacheable_answer_and_denies_without_one() {
+        let mut c = DecisionCache::new();
+        let mut asked = 0;
+        for _ in 0..3 {
+            let d = c.decide(1, "fs:/a", Read, || {
+                asked += 1;
+                Some((Allow, 1, true))
+            });
+            assert_eq!(d, Allow);
+        }
+        assert_eq!(asked, 1, "a cacheable answer is asked for once");
+        for _ in 0..2 {
+            assert_eq!(
+                c.decide(1, "fs:/b", Write, || {
+                    asked += 1;
+                    Some((Allow, 1, false))
+                }),
+                Allow
+            );
+        }
+        assert_eq!(asked, 3, "an answer that may not be cached is asked for every time");
+        assert_eq!(c.decide(1, "fs:/c", Read, || None), Deny, "no answer denies");
+        assert_eq!(c.get(1, "fs:/c", Read), None, "and is not remembered");
+        // A newer epoch in an uncacheable answer still empties the cache.
+        assert_eq!(c.decide(2, "fs:/d", Read, || Some((Deny, 2, false))), Deny);
+        assert_eq!(c.get(1, "fs:/a", Read), None);
+    }
 
     #[test]
     fn hits_within_an_epoch_and_flushes_on_a_newer_one() {

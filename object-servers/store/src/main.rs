@@ -30,8 +30,7 @@ use pride_rt::component::Boot;
 use pride_rt::donated::{Block, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{self, Reply, Server};
-use pride_rt::{println, supervisor};
-use pride_supervisor_api::security as sec;
+use pride_rt::{println, security_client, supervisor};
 use pride_supervisor_api::store::{self as proto, valid_key, KEY_MAX, VALUE_MAX};
 use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, NOT_FOUND, OK, QUOTA_EXHAUSTED, TOO_LARGE};
 use security_srv::{Decision, Operation};
@@ -80,28 +79,15 @@ impl SessionMemory for Donated {
 impl StoreServer {
     /// Asks the cache, then the security server.
     fn allowed(&mut self, subject: u32, object: &str, op: Operation) -> bool {
-        if let Some(d) = self.cache.get(subject, object, op) {
-            return d == Decision::Allow;
-        }
-        let mut m = Outgoing::new();
-        m.word(sec::header(subject, op as u8, object.len()))
-            .bytes(object.as_bytes());
-        let before = pride_rt::tsc();
-        let r = m.call(self.security, sec::DECIDE);
-        self.asked = Some(pride_rt::tsc() - before);
-        if r.info.label() != OK {
-            return false;
-        }
-        let (allow, epoch, cacheable) = (r.mrs[0] == 1, r.mrs[1], r.mrs[2] == 1);
-        let d = if allow { Decision::Allow } else { Decision::Deny };
-        // A newer epoch than the cache's means the policy changed: the
-        // insert (or advance) empties the cache first.
-        if cacheable {
-            self.cache.insert(subject, object, op, d, epoch);
-        } else {
-            self.cache.advance(epoch);
-        }
-        allow
+        let security = self.security;
+        let asked = &mut self.asked;
+        let d = self.cache.decide(subject, object, op, || {
+            let before = pride_rt::tsc();
+            let answer = security_client::decide(security, subject, op as u8, object);
+            *asked = Some(pride_rt::tsc() - before);
+            answer.map(|(allow, epoch, cacheable)| (Decision::from_allowed(allow), epoch, cacheable))
+        });
+        d == Decision::Allow
     }
 }
 
@@ -285,11 +271,9 @@ impl Server for StoreServer {
 
     fn on_signal(&mut self, bits: u64) {
         if bits & FLUSH_SIGNAL != 0 {
-            self.cache.clear();
-            let r = Outgoing::new().word(u64::MAX).call(self.security, sec::ACK);
-            if r.info.label() == OK {
-                self.cache.advance(r.mrs[0]);
-            }
+            let security = self.security;
+            self.cache
+                .policy_changed(|| security_client::acknowledge_flush(security));
         }
     }
 
@@ -313,10 +297,9 @@ impl Server for StoreServer {
 
 fn main(boot: Boot) -> ! {
     let security = supervisor::connection(0);
-    let r = security.call(kernel_iface::MessageInfo::new(sec::REGISTER, 0, 0, 0), [0; 4]);
-    if r.info.label() != OK {
+    let Some(epoch) = security_client::register(security) else {
         supervisor::start_failed("cannot reach the security server");
-    }
+    };
     let mut s = StoreServer {
         security,
         cache: DecisionCache::new(),
@@ -326,8 +309,8 @@ fn main(boot: Boot) -> ! {
         work_cached: (0, 0),
         work_asked: (0, 0),
     };
-    s.cache.advance(r.mrs[0]);
-    println!("store ready (policy epoch {})", r.mrs[0]);
+    s.cache.advance(epoch);
+    println!("store ready (policy epoch {epoch})");
     supervisor::ready();
     server::serve(&mut s, boot.generation)
 }

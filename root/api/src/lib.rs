@@ -130,7 +130,9 @@ impl ClientBadge {
     }
     /// Decodes a badge; `None` for the supervisor's badge 0 or a foreign word.
     pub const fn from_badge(badge: u64) -> Option<ClientBadge> {
-        if badge & CLIENT_BIT == 0 || badge >> 28 != 0 {
+        // Bits 24-26 are never set: bit 27 with bit 24 is a Microkit PPC
+        // on a PD's endpoint (`microkit::PPC_BADGE`).
+        if badge & CLIENT_BIT == 0 || badge & !(CLIENT_BIT | 0xff_ffff) != 0 {
             return None;
         }
         Some(ClientBadge {
@@ -256,6 +258,23 @@ mod tests {
         assert_eq!(ClientBadge::from_badge(1 << 40), None);
         assert!(b.is_current(0x1123)); // generations wrap at 12 bits
         assert!(!b.is_current(0x124));
+    }
+
+    #[test]
+    fn microkit_ppc_badges_are_not_client_badges() {
+        // A PD that is also a server gets both on one endpoint: bit 27
+        // with bit 24 and the channel id (`microkit::PPC_BADGE`).
+        for ch in 0..26u64 {
+            assert_eq!(ClientBadge::from_badge(1 << 27 | 1 << 24 | ch), None);
+        }
+        for client in [0u16, 1, 0xfff] {
+            let b = ClientBadge {
+                client,
+                generation: 0xfff,
+            }
+            .to_badge();
+            assert_eq!(b & (1 << 24 | 1 << 25 | 1 << 26), 0);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use kernel_iface::cap::kind::{CNode, Endpoint};
 use kernel_iface::cap::{CapRights, SlotRef};
 use kernel_iface::Cap;
-use pride_rt::component::{CNODE_BITS, SLOT_OWN_CNODE, SLOT_WANTED_BASE};
+use pride_rt::component::{CNODE_BITS, SLOT_FIRST_FREE, SLOT_OWN_CNODE, SLOT_WANTED_BASE};
 use pride_rt::{println, supervisor};
 use pride_supervisor_api::{is_kernel_error, ClientBadge, DENIED};
 
@@ -21,7 +21,7 @@ fn main(boot: pride_rt::component::Boot) -> ! {
     let me: Cap<CNode> = Cap::from_cptr(SLOT_OWN_CNODE);
     let mut code = 0;
     // 1. A slot it was given nothing in.
-    let nothing: Cap<Endpoint> = Cap::from_cptr(40);
+    let nothing: Cap<Endpoint> = Cap::from_cptr(SLOT_FIRST_FREE);
     if is_kernel_error(store_clients::get(nothing, "public/readme")) {
         code |= 1;
     }
@@ -36,13 +36,13 @@ fn main(boot: pride_rt::component::Boot) -> ! {
         generation: boot.generation as u16,
     }
     .to_badge();
-    let minted = me.cnode_mint(41, CNODE_BITS, src, CapRights::ALL, forged);
+    let minted = me.cnode_mint(SLOT_FIRST_FREE + 1, CNODE_BITS, src, CapRights::ALL, forged);
     if minted.is_err() {
         code |= 2;
     }
     // 3. A plain copy still speaks for the forger alone.
-    let _ = me.cnode_copy(42, CNODE_BITS, src, CapRights::ALL);
-    if store_clients::get(Cap::from_cptr(42), "secret/plan") == DENIED {
+    let _ = me.cnode_copy(SLOT_FIRST_FREE + 2, CNODE_BITS, src, CapRights::ALL);
+    if store_clients::get(Cap::from_cptr(SLOT_FIRST_FREE + 2), "secret/plan") == DENIED {
         code |= 4;
     }
     println!(
