@@ -53,7 +53,7 @@
 //! | command (`fs_cmd_t`) | 64 | `id` 0, `type` 8, params 16 (48 bytes) |
 //! | completion (`fs_cmpl_t`) | 24 | `id` 0, `status` 8, data 16 |
 //! | buffer (`fs_buffer_t`) | 16 | `offset` 0, `size` 8 |
-//! | stat result (`fs_stat_t`) | 136 | 17 words, see [`stat::Stat`] |
+//! | stat result (`fs_stat_t`) | 136 | 17 words, see [`Stat`] |
 //!
 //! | code | command | parameters (offset in params) | data on success |
 //! | --- | --- | --- | --- |
@@ -108,9 +108,10 @@
 //! | [`codes`] | command codes, statuses, open flags |
 //! | [`command`] | [`Command`], [`decode_command`] (server), [`Command::encode`] (client) |
 //! | [`completion`] | [`Completion`], its encoder (server), [`decode_completion`] (client) |
-//! | [`stat`] | [`Stat`](stat::Stat), the stat result |
+//! | [`stat`] | [`Stat`], the stat result |
 //! | [`share`] | copying paths out of, and names into, the data region |
 //! | [`queue`] | [`FsQueue`], both ends of a queue, and the memory-ordering rule |
+//! | [`config`] | the `fs_server_config_t` / `fs_client_config_t` blobs sdfgen writes |
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -120,6 +121,7 @@ extern crate alloc;
 pub mod codes;
 pub mod command;
 pub mod completion;
+pub mod config;
 pub mod layout;
 pub mod queue;
 pub mod share;

@@ -454,3 +454,38 @@ fn a_c_client_and_the_rust_server_understand_each_other() {
         assert_eq!(decode_command(&slot, share_size).as_ref(), Ok(command));
     }
 }
+
+#[test]
+fn the_config_blob_is_what_gcc_makes_of_lionsos_config_structs() {
+    use fs_protocol::config::{offsets, CONFIG_SIZE};
+    if !gcc_present() {
+        println!("skipped: gcc is not installed");
+        return;
+    }
+    // The structs of LionsOS's lions/fs/config.h (which needs Microkit and
+    // sDDF headers), restated with sDDF's region_resource_t.
+    let mut a = Asserts(String::from(
+        "#include <stddef.h>\n#include <stdint.h>\n\
+         typedef struct { void *vaddr; uint64_t size; } region_resource_t;\n\
+         typedef struct { region_resource_t command_queue; region_resource_t completion_queue;\n\
+                          region_resource_t share; uint16_t queue_len; uint8_t id; } fs_connection_resource_t;\n\
+         typedef struct { char magic[8]; fs_connection_resource_t client; } fs_server_config_t;\n\
+         typedef struct { char magic[8]; fs_connection_resource_t server; } fs_client_config_t;\n",
+    ));
+    a.size("fs_server_config_t", CONFIG_SIZE);
+    a.size("fs_client_config_t", CONFIG_SIZE);
+    a.size("fs_connection_resource_t", offsets::CONNECTION_SIZEOF);
+    a.at("fs_server_config_t", "magic", offsets::MAGIC);
+    a.at("fs_server_config_t", "client", offsets::CONNECTION);
+    a.at("fs_client_config_t", "server", offsets::CONNECTION);
+    a.at("fs_connection_resource_t", "command_queue", offsets::COMMAND_QUEUE);
+    a.at(
+        "fs_connection_resource_t",
+        "completion_queue",
+        offsets::COMPLETION_QUEUE,
+    );
+    a.at("fs_connection_resource_t", "share", offsets::SHARE);
+    a.at("fs_connection_resource_t", "queue_len", offsets::QUEUE_LEN);
+    a.at("fs_connection_resource_t", "id", offsets::ID);
+    gcc(&work_dir("c_config"), &a.0, "check.o", true);
+}

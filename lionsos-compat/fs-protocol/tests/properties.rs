@@ -350,3 +350,26 @@ proptest! {
         prop_assert_eq!((stat.dev, stat.size, stat.used), (words[0], words[7], words[16]));
     }
 }
+
+proptest! {
+    /// Any blob decodes or is refused, never panics; what decodes encodes
+    /// back to the same connection.
+    #[test]
+    fn config_blobs_never_panic(
+        blob in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 64),
+            proptest::collection::vec(any::<u8>(), 0..100),
+        ],
+        keep_magic in any::<bool>(),
+    ) {
+        use fs_protocol::config::{FsConnection, MAGIC};
+        let mut blob = blob;
+        if keep_magic && blob.len() >= 8 {
+            blob[..8].copy_from_slice(&MAGIC);
+        }
+        if let Ok(connection) = FsConnection::decode(&blob) {
+            prop_assert_eq!(FsConnection::decode(&connection.encode()), Ok(connection));
+            prop_assert_eq!(&connection.encode()[..59], &blob[..59]);
+        }
+    }
+}
