@@ -428,11 +428,8 @@ impl Command {
     pub fn validate(&self, share_size: u64) -> Result<(), ErrorKind> {
         match self.op {
             Op::Initialise | Op::Deinitialise => Ok(()),
-            Op::FileOpen { path: p, flags } => {
-                // `flags` is an OpenFlags, valid by construction.
-                let _ = flags;
-                path(PathArg::Path, p, share_size)
-            }
+            // The flags are an `OpenFlags`, valid by construction.
+            Op::FileOpen { path: p, .. } => path(PathArg::Path, p, share_size),
             Op::Stat { path: p, buf } => {
                 path(PathArg::Path, p, share_size)?;
                 data(buf, share_size, crate::layout::stat::SIZEOF as u64)
