@@ -24,14 +24,13 @@ the same time. The placed regions are listed in address order (see below).
 Usage: blk.py OUTDIR   (writes OUTDIR/blk.system, OUTDIR/blk.configs and
 the configuration blobs in OUTDIR/blk/)
 """
-import re
 import sys
 from pathlib import Path
 
 from sdfgen import SystemDescription
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs  # noqa: E402
+from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs, order_placed_regions  # noqa: E402
 
 SDF = SystemDescription
 
@@ -78,24 +77,7 @@ def main() -> None:
     assert blk.connect()
     assert blk.serialise_config(str(blobs))
     text = sdf.render()
-    # Every region the device reaches must sit where Pride can place it.
-    for name, paddr in re.findall(r'<memory_region name="([^"]+)" size="0x[0-9a-f]+" phys_addr="(0x[0-9a-f]+)"', text):
-        if int(paddr, 16) % 0x10_0000:
-            sys.exit(f"blk.py: sdfgen placed {name} at {paddr}, not on a MiB (was BOUNCE_SIZE changed?)")
-    # Pride's resource manager carves a placed region's chunk out of the
-    # untyped holding it and keeps what lies below for later, so regions
-    # sharing an untyped must be asked for from the lowest address up;
-    # sdfgen lists them from the top down. The order of memory_region
-    # elements means nothing else, so list the placed ones in address order.
-    lines = text.split("\n")
-    regions = [i for i, l in enumerate(lines) if l.lstrip().startswith("<memory_region ")]
-    def paddr(line: str) -> int:
-        m = re.search(r'phys_addr="(0x[0-9a-f]+)"', line)
-        return int(m.group(1), 16) if m else 1 << 64
-    ordered = sorted((lines[i] for i in regions), key=paddr)
-    for i, line in zip(regions, ordered):
-        lines[i] = line
-    text = "\n".join(lines)
+    text = order_placed_regions(text)
     # The rings' physical address, for the driver.
     text = add_region_paddr(text, "blk-virtio.elf", "virtio_rings_paddr", "virtio_blk_rings")
     (out / "blk.system").write_text(text)

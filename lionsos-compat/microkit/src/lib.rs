@@ -161,6 +161,38 @@ pub fn irq_ack(ch: Channel) {
     let _ = Cap::<IrqHandler>::from_cptr(BASE_IRQ_CAP + ch as u64).irq_handler_ack();
 }
 
+/// Notification bits a [`wait_channel`] took that were not its own: the
+/// event loop handles them before it next receives.
+static PENDING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Blocks until channel `ch` is notified (a Pride extension: Microkit PDs
+/// only ever return to the event loop). For a PD that must finish a piece
+/// of work with a peer's help before it answers anything else, such as a
+/// server PD reading a disk block through the block virtualiser while a
+/// client waits for its reply: waiting on the endpoint instead would take
+/// the next client's request and lose the reply owed to this one. Other
+/// notifications that arrive meanwhile are kept and handled by the event
+/// loop afterwards, in the usual way.
+pub fn wait_channel(ch: Channel) {
+    use core::sync::atomic::Ordering;
+    let bit = 1u64 << ch;
+    // An earlier wait may already have taken this channel's signal.
+    if PENDING.fetch_and(!bit, Ordering::Relaxed) & bit != 0 {
+        return;
+    }
+    let own = Cap::<Notification>::from_cptr(pride_rt::component::SLOT_NOTIFICATION);
+    loop {
+        let word = own.wait();
+        let others = word & !bit;
+        if others != 0 {
+            PENDING.fetch_or(others, Ordering::Relaxed);
+        }
+        if word & bit != 0 {
+            return;
+        }
+    }
+}
+
 /// Calls the PD at the other end of channel `ch` (which must have a higher
 /// priority); message words are set and read with [`mr_set`]/[`mr_get`].
 pub fn ppcall(ch: Channel, info: MessageInfo) -> MessageInfo {
@@ -299,9 +331,22 @@ fn event_loop<H: Handler>(
     let mut reply: Option<MessageInfo> = None;
     loop {
         globals::flush_deferred();
-        let r = match reply.take() {
-            Some(info) => ep.reply_recv(info, registers()),
-            None => ep.recv(),
+        let pending = PENDING.swap(0, core::sync::atomic::Ordering::Relaxed);
+        let r = match (reply.take(), pending) {
+            (Some(info), 0) => ep.reply_recv(info, registers()),
+            (None, 0) => ep.recv(),
+            (reply, bits) => {
+                // Signals a `wait_channel` kept: send the reply owed
+                // first, then handle them as if they had just arrived.
+                if let Some(info) = reply {
+                    syscall::reply(info, registers());
+                }
+                syscall::Received {
+                    badge: bits,
+                    info: MessageInfo::new(0, 0, 0, 0),
+                    mrs: [0; 4],
+                }
+            }
         };
         if r.badge & PPC_BADGE == PPC_BADGE {
             keep_registers(&r);

@@ -4,6 +4,7 @@ sdfgen cannot write, and the hand-over of the configuration blobs to the
 build tool. xtask runs every `../*.py` as a metaprogram; this directory
 holds what they import.
 """
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -45,3 +46,27 @@ def install_blobs(out: Path, system: str, placement: list) -> None:
         (blobs / name).rename(blobs / short)
         lines.append(f"{pd} {section} {system}/{short}\n")
     (out / f"{system}.configs").write_text("".join(lines))
+
+
+def order_placed_regions(text: str) -> str:
+    """Lists the memory regions of the rendered system `text` in address
+    order. Pride's resource manager carves a placed region's chunk out of
+    the untyped holding it and keeps what lies below for later, so regions
+    sharing an untyped must be asked for from the lowest address up;
+    sdfgen lists them from the top down. The order of memory_region
+    elements means nothing else. Also checks that every placed region sits
+    on a MiB, where Pride can place it."""
+    for name, paddr in re.findall(r'<memory_region name="([^"]+)" size="0x[0-9a-f]+" phys_addr="(0x[0-9a-f]+)"', text):
+        if int(paddr, 16) % 0x10_0000:
+            sys.exit(f"sdfgen placed {name} at {paddr}, not on a MiB (was the bounce size changed?)")
+    lines = text.split("\n")
+    regions = [i for i, l in enumerate(lines) if l.lstrip().startswith("<memory_region ")]
+
+    def paddr(line: str) -> int:
+        m = re.search(r'phys_addr="(0x[0-9a-f]+)"', line)
+        return int(m.group(1), 16) if m else 1 << 64
+
+    ordered = sorted((lines[i] for i in regions), key=paddr)
+    for i, line in zip(regions, ordered):
+        lines[i] = line
+    return "\n".join(lines)

@@ -48,6 +48,7 @@ extern crate alloc;
 
 pub mod connections;
 pub mod donation;
+pub mod fs;
 pub mod manifest;
 pub mod resources;
 pub mod security;

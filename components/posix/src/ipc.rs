@@ -1,0 +1,136 @@
+//! [`FileService`] over a connection to the `fs` service: one IPC call per
+//! request, the words and bytes as `pride_supervisor_api::fs` lays them
+//! out. Replies are read with every length checked (`pride_rt::msg`).
+
+use alloc::vec::Vec;
+
+use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::syscall::Received;
+use kernel_iface::Cap;
+use pride_rt::msg::{self, Outgoing};
+use pride_supervisor_api::fs::{self as proto, DATA_MAX};
+use pride_supervisor_api::OK;
+
+use crate::service::{DirEntry, Errno, FileService, Kind, Stat, Usage};
+
+// A transfer and its three header words fill the IPC buffer exactly.
+const _: () = assert!(proto::MSG_WORDS == kernel_iface::abi::MSG_MAX_LENGTH);
+
+/// A connection to the file server.
+#[derive(Clone, Copy, Debug)]
+pub struct FsConnection(pub Cap<Endpoint>);
+
+fn ok(r: &Received) -> Result<(), Errno> {
+    match r.info.label() {
+        OK => Ok(()),
+        l => Err(Errno::from_label(l)),
+    }
+}
+
+impl FsConnection {
+    /// A request whose message is the path alone (after `words`).
+    fn path_call(&self, label: u64, words: &[u64], path: &str) -> Result<Received, Errno> {
+        let mut m = Outgoing::new();
+        for w in words {
+            m.word(*w);
+        }
+        m.word(path.len() as u64).bytes(path.as_bytes());
+        let r = m.call(self.0, label);
+        ok(&r).map(|()| r)
+    }
+}
+
+impl FileService for FsConnection {
+    fn open(&mut self, path: &str, flags: u64) -> Result<u64, Errno> {
+        let r = self.path_call(proto::OPEN, &[flags], path)?;
+        Ok(r.mrs[0])
+    }
+
+    fn close(&mut self, handle: u64) -> Result<(), Errno> {
+        ok(&Outgoing::new().word(handle).call(self.0, proto::CLOSE))
+    }
+
+    fn read_at(&mut self, handle: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let want = buf.len().min(DATA_MAX);
+        let r = Outgoing::new()
+            .word(handle)
+            .word(offset)
+            .word(want as u64)
+            .call(self.0, proto::READ);
+        ok(&r)?;
+        let n = msg::word(&r, 0).ok_or(Errno::Other(OK))? as usize;
+        if n > want {
+            return Err(Errno::Other(OK));
+        }
+        msg::bytes(&r, 1, n, &mut buf[..n]).ok_or(Errno::Other(OK))?;
+        Ok(n)
+    }
+
+    fn write_at(&mut self, handle: u64, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        let data = &data[..data.len().min(DATA_MAX)];
+        let r = Outgoing::new()
+            .word(handle)
+            .word(offset)
+            .word(data.len() as u64)
+            .bytes(data)
+            .call(self.0, proto::WRITE);
+        ok(&r)?;
+        Ok((r.mrs[0] as usize).min(data.len()))
+    }
+
+    fn stat(&mut self, path: &str) -> Result<Stat, Errno> {
+        let r = self.path_call(proto::STAT, &[], path)?;
+        let kind = if r.mrs[0] == proto::KIND_DIR {
+            Kind::Dir
+        } else {
+            Kind::File
+        };
+        Ok(Stat { kind, size: r.mrs[1] })
+    }
+
+    fn read_dir_from(&mut self, path: &str, start: usize) -> Result<Vec<DirEntry>, Errno> {
+        let r = self.path_call(proto::READDIR, &[start as u64], path)?;
+        let count = msg::word(&r, 0).ok_or(Errno::Other(OK))?;
+        let len = msg::word(&r, 1).ok_or(Errno::Other(OK))? as usize;
+        let mut buf = alloc::vec![0u8; len.min(msg::MAX_WORDS * 8)];
+        let text = msg::bytes(&r, 2, len, &mut buf).ok_or(Errno::Other(OK))?;
+        let text = core::str::from_utf8(text).map_err(|_| Errno::Other(OK))?;
+        let entries: Vec<DirEntry> = text.lines().filter_map(DirEntry::parse_line).collect();
+        if entries.len() as u64 != count {
+            return Err(Errno::Other(OK));
+        }
+        Ok(entries)
+    }
+
+    fn mkdir(&mut self, path: &str) -> Result<(), Errno> {
+        self.path_call(proto::MKDIR, &[], path).map(|_| ())
+    }
+
+    fn unlink(&mut self, path: &str) -> Result<(), Errno> {
+        self.path_call(proto::UNLINK, &[], path).map(|_| ())
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), Errno> {
+        let r = Outgoing::new()
+            .word(from.len() as u64)
+            .word(to.len() as u64)
+            .bytes(from.as_bytes())
+            .bytes(to.as_bytes())
+            .call(self.0, proto::RENAME);
+        ok(&r)
+    }
+
+    fn sync(&mut self, handle: u64) -> Result<(), Errno> {
+        ok(&Outgoing::new().word(handle).call(self.0, proto::SYNC))
+    }
+
+    fn usage(&mut self) -> Result<Usage, Errno> {
+        let r = Outgoing::new().call(self.0, proto::DF);
+        ok(&r)?;
+        Ok(Usage {
+            total: r.mrs[0],
+            free: r.mrs[1],
+            block_size: r.mrs[2],
+        })
+    }
+}
