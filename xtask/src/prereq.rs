@@ -18,6 +18,10 @@
 //!   `python` (`#!/usr/bin/env python`), which Debian does not provide: the
 //!   venv's `bin/` has it, so callers put that directory first on `PATH`.
 //!
+//! * [`ensure_libclang`] installs `libclang-dev` when no libclang shared
+//!   library is found: `littlefs2-sys` (under `object-servers/fs-core`)
+//!   runs bindgen, which loads libclang while it builds.
+//!
 //! [`KERNEL_DEBIAN_PACKAGES`] lists what building the kernel needs.
 
 use std::path::{Path, PathBuf};
@@ -154,6 +158,92 @@ pub fn ensure_python_venv(ws: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// Debian package that provides libclang (and clang's own headers, which
+/// bindgen needs for `stdint.h` and `stdbool.h`).
+pub const LIBCLANG_DEBIAN_PACKAGE: &str = "libclang-dev";
+
+/// Makes sure bindgen can load libclang (for `littlefs2-sys`, which fs-core
+/// uses), installing [`LIBCLANG_DEBIAN_PACKAGE`] if no libclang shared
+/// library is found. Call it before anything compiles fs-core.
+pub fn ensure_libclang() -> Result<()> {
+    if find_libclang().is_some() {
+        return Ok(());
+    }
+    install_debian_packages(
+        &[LIBCLANG_DEBIAN_PACKAGE],
+        "no libclang shared library: bindgen in littlefs2-sys (fs-core) loads it",
+    )?;
+    if find_libclang().is_none() {
+        bail!("still no libclang shared library after installing {LIBCLANG_DEBIAN_PACKAGE}");
+    }
+    Ok(())
+}
+
+/// The libclang shared library bindgen would load: from `LIBCLANG_PATH` (a
+/// directory or the file) if set, else from the directories clang-sys
+/// searches on Debian, with any LLVM version (`/usr/lib/llvm-*/lib`).
+pub fn find_libclang() -> Option<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(p) = std::env::var_os("LIBCLANG_PATH") {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+        dirs.push(p);
+    }
+    let mut llvm: Vec<PathBuf> = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("llvm-"))
+        .map(|e| e.path().join("lib"))
+        .collect();
+    // Newest LLVM first (by name, which is good enough to be deterministic).
+    llvm.sort();
+    llvm.reverse();
+    dirs.extend(llvm);
+    for d in ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"] {
+        dirs.push(PathBuf::from(d));
+    }
+    find_libclang_in(&dirs)
+}
+
+/// The first file in `dirs` (in order) named like a libclang shared
+/// library.
+fn find_libclang_in(dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter().find_map(|dir| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_libclang_name(n))
+            .collect();
+        names.sort();
+        names.first().map(|n| dir.join(n))
+    })
+}
+
+/// Whether `name` is a libclang shared library's file name: `libclang.so`,
+/// `libclang.so.1`, `libclang-14.so`, `libclang-14.so.1`, ... but not
+/// `libclang-cpp.so.14` (the C++ library) nor the static `libclangAST.a`.
+fn is_libclang_name(name: &str) -> bool {
+    if name == "libclang.so" || name.starts_with("libclang.so.") {
+        return true;
+    }
+    match name.strip_prefix("libclang-") {
+        Some(rest) => {
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                && rest
+                    .split(".so")
+                    .next()
+                    .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+                && (rest.ends_with(".so") || rest.contains(".so."))
+        }
+        None => false,
+    }
+}
+
 /// The packages (deduplicated, in order) whose probes `exists` rejects.
 fn missing_packages<'a>(pkgs: &[(&str, &'a str)], exists: impl Fn(&str) -> bool) -> Vec<&'a str> {
     let mut missing: Vec<&str> = Vec::new();
@@ -241,6 +331,63 @@ mod tests {
         let present = |p: &str| p == "gcc";
         assert_eq!(missing_packages(&pkgs, present), vec!["binutils", "libxml2-utils"]);
         assert!(missing_packages(&pkgs, |_| true).is_empty());
+    }
+
+    #[test]
+    fn libclang_names() {
+        for yes in [
+            "libclang.so",
+            "libclang.so.1",
+            "libclang-14.so",
+            "libclang-14.so.1",
+            "libclang-14.0.6.so",
+        ] {
+            assert!(is_libclang_name(yes), "{yes}");
+        }
+        for no in [
+            "libclang-cpp.so.14",
+            "libclangAST.a",
+            "libclang.a",
+            "libclang-14.a",
+            "libclang",
+            "libclang-.so",
+        ] {
+            assert!(!is_libclang_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn libclang_probe_searches_directories_in_order() {
+        let base = std::env::temp_dir().join(format!("pride-libclang-probe-{}", std::process::id()));
+        let (empty, old, new) = (base.join("empty"), base.join("llvm-13/lib"), base.join("llvm-15/lib"));
+        for d in [&empty, &old, &new] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(old.join("libclang-13.so.1"), b"").unwrap();
+        std::fs::write(new.join("libclang-cpp.so.15"), b"").unwrap();
+        std::fs::write(new.join("libclangBasic.a"), b"").unwrap();
+        // Only the C++ library and a static one in llvm-15: not libclang.
+        assert_eq!(find_libclang_in(&[empty.clone(), new.clone()]), None);
+        assert_eq!(
+            find_libclang_in(&[empty.clone(), new.clone(), old.clone()]),
+            Some(old.join("libclang-13.so.1"))
+        );
+        std::fs::write(new.join("libclang.so.1"), b"").unwrap();
+        assert_eq!(
+            find_libclang_in(&[new.clone(), old.clone()]),
+            Some(new.join("libclang.so.1"))
+        );
+        assert_eq!(find_libclang_in(&[base.join("missing")]), None);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// On this machine (which has built fs-core) the probe finds it.
+    #[test]
+    fn libclang_is_found_here() {
+        assert!(
+            find_libclang().is_some(),
+            "libclang not found: sudo apt-get install {LIBCLANG_DEBIAN_PACKAGE}"
+        );
     }
 
     #[test]

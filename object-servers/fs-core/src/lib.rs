@@ -1,0 +1,131 @@
+//! # fs-core: the logic of Pride's file server
+//!
+//! The `fs` component serves files from a disk partition that it reaches
+//! as 512-byte sectors through sDDF block queues. This crate is everything
+//! in it that needs no kernel: the file system, the requests, their
+//! errors, the handles of each client and the path rules, tested on the
+//! host (`cargo test -p fs-core`). The component adds the kernel glue, the
+//! block-queue client (a [`BlockDevice`]) and the IPC protocol.
+//!
+//! | item | what |
+//! | --- | --- |
+//! | [`BlockDevice`] | the sector device the component implements over its sDDF queues |
+//! | [`FileSystem`] | littlefs on the device: format, mount, and the requests below |
+//! | [`Session`], [`Handle`], [`OpenFlags`] | one client's open handles (at most a limit) |
+//! | [`FsPath`], [`path`] | the path rules, checked in one place; [`path::checks`] names the security object (`fs:/a/b`) and the operations a request needs |
+//! | [`FsError`], [`Blame`] | errors that say who is to blame, with wire codes |
+//! | [`ram::RamDisk`] | a sparse in-memory disk with fault injection |
+//!
+//! ## Design
+//!
+//! * **On-disk format: littlefs** (crate `littlefs2` 0.8.1, the C littlefs
+//!   behind a Rust API), which is power-loss resilient: every change is a
+//!   copy-on-write update ended by one atomic metadata commit, so after a
+//!   crash at any point the disk mounts and shows the state before or
+//!   after the request that was running. fs-core writes no file system of
+//!   its own.
+//! * **Fixed geometry.** littlefs2 fixes the block count at compile time:
+//!   the file system is always [`FS_BYTES`] = 32 MiB, [`BLOCK_COUNT`]
+//!   blocks of [`BLOCK_SIZE`] = 4 KiB from sector 0. Mounting or
+//!   formatting a device with fewer than [`FS_SECTORS`] sectors fails with
+//!   `DeviceTooSmall`; a larger device's tail is left alone.
+//! * **Mounting is explicit about formatting.** [`MountPolicy::Existing`]
+//!   never writes a new file system; [`MountPolicy::FormatIfBlank`]
+//!   formats only a disk whose superblock area is blank (all zeros or all
+//!   `0xff`), never one that holds something unreadable (`Corrupt`).
+//!   [`FileSystem::format`] always formats.
+//! * **Handles without open littlefs files.** littlefs2's safe API opens a
+//!   file only for the length of a closure (its `File::open` is unsafe,
+//!   and this crate forbids `unsafe`). So a [`Session`] keeps, per handle,
+//!   the path, the flags and a position; every request opens the littlefs
+//!   file, does its work and closes it. A session holds no littlefs state
+//!   and can be dropped at any time (a client that dies leaves nothing
+//!   open); a handle names a path, not an inode (after a remove, its
+//!   requests fail with `NotFound`).
+//! * **Durability rule: a request that returns `Ok` is on the disk.**
+//!   Closing the littlefs file at the end of each request commits it (one
+//!   atomic metadata commit); then fs-core calls [`BlockDevice::flush`]. A
+//!   write request is all or nothing: after a crash its file has the old
+//!   or the new contents, never a mix (the tests cut the device after
+//!   every possible sector write and check this). Opening with `CREATE`
+//!   commits the empty file, so a file created and then written takes two
+//!   requests and a crash between them leaves it empty. Caveat: littlefs2
+//!   0.8.1 ignores littlefs's `sync` callback, so fs-core cannot flush
+//!   *inside* a request; against a power loss on a disk whose volatile
+//!   cache may reorder writes, the order within one request is the
+//!   device's. A crash of the server (or of QEMU) loses nothing that was
+//!   handed to the device.
+//! * **Paths are checked before they reach littlefs** ([`path`]): absolute,
+//!   `/`-separated, no `.`, `..` or empty names, a small character set,
+//!   names up to [`path::NAME_MAX`] and paths up to [`path::PATH_MAX`]
+//!   (littlefs2's own limit, 255 bytes). A rename that would push a path
+//!   inside a moved directory past the limit is refused, because littlefs2
+//!   panics when it lists a directory whose entries' paths are too long;
+//!   a disk written by another tool with such paths could still make a
+//!   listing panic.
+//! * **Security objects** are `fs:` + the path; [`path::checks`] gives the
+//!   operations (`read`, `write`, `create`, `delete`, `list`) a request
+//!   needs, as a table.
+//! * **Memory.** [`FileSystem::new`] leaks one littlefs `Allocation`
+//!   (~9 KiB: read and write caches, the lookahead bitmap) because
+//!   littlefs2's `Filesystem` borrows it for as long as it is mounted; a
+//!   server makes one `FileSystem` for its lifetime. Each request puts a
+//!   littlefs file (~4.2 KiB, mostly its cache) on the stack; `format`
+//!   and mounting a blank disk put a second `Allocation` there: budget
+//!   16 KiB of stack for fs-core.
+//!
+//! ## Requests
+//!
+//! | request | method | changes the disk | errors a client can cause |
+//! | --- | --- | --- | --- |
+//! | open | [`FileSystem::open`] | with `CREATE`/`TRUNCATE` | `BadPath`, `NameTooLong`, `NotFound`, `Exists`, `IsADirectory`, `NotADirectory`, `BadFlags`, `TooManyOpen` |
+//! | read | [`FileSystem::read`], [`FileSystem::read_at`] | no | `BadHandle`, `WrongMode`, `BadOffset`, `NotFound` |
+//! | write | [`FileSystem::write`], [`FileSystem::write_at`] | yes | `BadHandle`, `WrongMode`, `BadOffset` (past the end), `TooLarge`, `NotFound` |
+//! | truncate | [`FileSystem::set_len`] | yes | `BadHandle`, `WrongMode`, `TooLarge` |
+//! | seek, close | [`Session::seek`], [`Session::close`] | no | `BadHandle`, `BadOffset` |
+//! | stat | [`FileSystem::stat`], [`FileSystem::stat_handle`] | no | `BadPath`, `NotFound`, `NotADirectory` |
+//! | readdir | [`FileSystem::read_dir`], [`FileSystem::read_dir_page`] | no | `BadPath`, `NotFound`, `NotADirectory` |
+//! | mkdir | [`FileSystem::mkdir`] | yes | `BadPath`, `Exists`, `NotFound`, `NotADirectory` |
+//! | unlink, rmdir | [`FileSystem::remove`] | yes | `BadPath`, `NotFound`, `NotEmpty` |
+//! | rename | [`FileSystem::rename`] | yes | `BadPath`, `NotFound`, `IsADirectory`, `NotADirectory`, `NotEmpty`, `NameTooLong` |
+//! | sync | [`FileSystem::sync`] | flushes | — |
+//! | df | [`FileSystem::usage`] | no | — |
+//!
+//! Any request can also fail with `Io`, `Corrupt`, `NoSpace` (the
+//! device's or the disk's fault) or `NotMounted`.
+//!
+//! ## Linking fs-core into a component
+//!
+//! littlefs is C, compiled by `littlefs2-sys`'s build script with `cc`
+//! and bound with `bindgen`, which loads **libclang** at build time
+//! (Debian `libclang-dev`; `cargo xtask` installs it). Its objects call
+//! `memcpy`, `memset`, `memcmp`, `strlen`, `strchr`, `strspn`, `strcspn`
+//! and `__popcountdi2`:
+//!
+//! * `strlen`, `strchr`, `strspn`, `strcspn` come from the `tinyrlibc`
+//!   crate, which fs-core switches on (`littlefs2-sys/tinyrlibc`): nothing
+//!   to do.
+//! * `memcpy`, `memset`, `memcmp` (and `memmove`, which Rust code needs)
+//!   every Pride component defines already (`pride-rt`).
+//! * `__popcountdi2` comes from Rust's `compiler_builtins`.
+//!
+//! The C code is compiled without the stack protector and without
+//! `_FORTIFY_SOURCE` (no `__stack_chk_fail`, no `__memcpy_chk`).
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod device;
+mod error;
+mod fs;
+pub mod path;
+pub mod ram;
+mod session;
+
+pub use device::{BlockDevice, IoError, BLOCK_COUNT, BLOCK_SIZE, FS_BYTES, FS_SECTORS, SECTOR_SIZE};
+pub use error::{Blame, FsError};
+pub use fs::{DirEntry, FileSystem, Kind, MountPolicy, Mounted, Stat, Usage};
+pub use path::FsPath;
+pub use session::{Handle, OpenFile, OpenFlags, Session, DEFAULT_HANDLE_LIMIT, FILE_MAX};
