@@ -23,11 +23,13 @@ extern crate alloc;
 
 mod census;
 mod connections;
+mod files;
 mod loader;
 mod mediation;
 mod objects;
 mod resources;
 mod scenario;
+mod scenario_files;
 mod scenario_lionsos;
 mod scenario_security;
 mod serial;

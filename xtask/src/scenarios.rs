@@ -52,6 +52,7 @@ const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
 const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
 const LIONSOS_CFG: &str = "launch ping\nlaunch policy-allowlist\nscenario lionsos\n";
+const FILES_CFG: &str = "launch ping\nlaunch policy-allowlist\nsystem files\nscenario files\n";
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
@@ -257,6 +258,60 @@ fn lionsos() -> Expectation {
     }
 }
 
+fn files() -> Expectation {
+    Expectation {
+        cases: vec![
+            "fs-serves",
+            "posix-component",
+            "durable-across-restart-and-update",
+            "crash-mid-write-consistent",
+            "path-policy",
+            "launch-from-disk",
+        ],
+        checks: vec![
+            Check::contains(
+                "the file server mounted the file system the build made",
+                "[fs] fs: mounted the littlefs on partition 0 (Existing)",
+            ),
+            Check::contains(
+                "a file over 1 MiB written and read back intact (pride-posix)",
+                "[fs-test] fs-test: big: ok (1572864 bytes written and read back intact)",
+            ),
+            Check::contains(
+                "100 files in a directory listed",
+                "[fs-test] fs-test: many: ok (100 files listed with their sizes)",
+            ),
+            Check::contains("rename, unlink, rmdir and their errors", "[fs-test] fs-test: ops: ok"),
+            Check::contains(
+                "the server died in the middle of the writes",
+                "fs: fault injected before a write",
+            ),
+            Check::contains(
+                "the writer's write was cut short by it",
+                "[fs-writer] fs-writer: version B cut short",
+            ),
+            Check::contains("the image read from the disk ran", "hello from an image on the disk"),
+            Check::new(
+                "after the run the disk holds a consistent file system (fs-image check)",
+                |_| {
+                    let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .parent()
+                        .ok_or("no workspace")?;
+                    let disk = crate::files::scenario_disk(ws, "files");
+                    let out = crate::files::fs_image(ws, &disk, &["check".into(), "ls:/many".into()])
+                        .map_err(|e| format!("{e:#}"))?;
+                    let listed = out.lines().filter(|l| l.starts_with("f ")).count();
+                    if !out.starts_with("check: ") || listed != 100 {
+                        return Err(format!("fs-image: {}", out.lines().next().unwrap_or("")));
+                    }
+                    Ok(())
+                },
+            ),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
 fn security() -> Expectation {
     Expectation {
         cases: vec![
@@ -447,6 +502,16 @@ pub fn all() -> Vec<Scenario> {
             expect: lionsos,
             echo: false,
             timeout_secs: 120,
+        },
+        Scenario {
+            name: "files",
+            launcher: Launcher::Qemu,
+            boot_cfg: FILES_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: files,
+            echo: false,
+            timeout_secs: 300,
         },
         Scenario {
             name: "shell",

@@ -6,7 +6,8 @@
  *
  * Once the virtualiser publishes its storage info it:
  *   1. reads block 0 of its partition, where the disk image carries the
- *      label "PRIDE-PART-<n>", and checks it is its own partition's;
+ *      label "PRIDE-PART-<n>", and checks it is its own partition's (on
+ *      any other disk it stops there, without writing anything);
  *   2. writes a pattern of its own (partition, block and byte dependent)
  *      to blocks 1-4 in one request and to the partition's last block,
  *      then flushes;
@@ -352,6 +353,10 @@ static void end_phase(void)
             puts_(": this is not partition ");
             put_dec((uint64_t)partition);
             puts_("\n");
+            /* Not the test disk (the files disk, say): write nothing. */
+            line_start();
+            puts_("not the block test disk: stopping without writing\n");
+            return;
         }
         break;
     }
