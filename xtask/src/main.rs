@@ -74,10 +74,11 @@ fn main() -> ExitCode {
 
 /// Debian packages the QEMU side needs (the kernel's own are ensured by `kernel`).
 ///
-/// Also libclang, which the build of fs-core (littlefs2-sys's bindgen)
-/// loads: every command that builds or tests calls this first.
+/// Also what building fs-core needs (libclang for littlefs2-sys's bindgen,
+/// the C compiler and headers): every command that builds or tests calls
+/// this first.
 fn ensure_qemu(ws: &Path) -> Result<board::Qemu> {
-    prereq::ensure_libclang()?;
+    prereq::ensure_littlefs_prereqs()?;
     let q = board::load_qemu(&board::board_dir(ws, board::DEFAULT_BOARD))?;
     prereq::ensure_debian_packages(&[(q.binary.as_str(), q.debian_package.as_str()), ("objcopy", "binutils")])?;
     Ok(q)
@@ -94,7 +95,7 @@ fn kernels() -> Result<(PathBuf, PathBuf)> {
 
 fn build() -> Result<()> {
     let ws = workspace();
-    prereq::ensure_libclang()?;
+    prereq::ensure_littlefs_prereqs()?;
     let (release, debug) = kernels()?;
     let comps = images::build_components(&ws)?;
     let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
