@@ -550,3 +550,19 @@ impl<D: BlockDevice + 'static> FileSystem<D> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ram::RamDisk;
+    use littlefs2::fs::FileAllocation;
+
+    /// The memory figures in the crate documentation.
+    #[test]
+    fn state_sizes() {
+        let alloc = core::mem::size_of::<Allocation<Disk<RamDisk>>>();
+        let file = core::mem::size_of::<FileAllocation<Disk<RamDisk>>>();
+        assert!((9 * 1024..10 * 1024).contains(&alloc), "Allocation is {alloc} bytes");
+        assert!((4 * 1024..5 * 1024).contains(&file), "FileAllocation is {file} bytes");
+    }
+}

@@ -71,8 +71,11 @@
 //!   littlefs2's `Filesystem` borrows it for as long as it is mounted; a
 //!   server makes one `FileSystem` for its lifetime. Each request puts a
 //!   littlefs file (~4.2 KiB, mostly its cache) on the stack; `format`
-//!   and mounting a blank disk put a second `Allocation` there: budget
-//!   16 KiB of stack for fs-core.
+//!   and mounting a blank disk put a second `Allocation` there (and
+//!   [`FileSystem::new`] may build its `Allocation` on the stack before
+//!   boxing it). An estimate, not a measurement: budget 16 KiB of stack
+//!   for fs-core plus littlefs's own frames (the sizes are checked by a
+//!   unit test).
 //!
 //! ## Requests
 //!
