@@ -410,6 +410,12 @@ fn error_codes_round_trip() {
         assert!(e.code() > 0);
         assert!(!e.name().is_empty());
     }
+    // The wire codes are a contract (the table in the error module).
+    assert_eq!(FsError::BadPath.code(), 1);
+    assert_eq!(FsError::TooLarge.code(), 13);
+    assert_eq!(FsError::Io.code(), 14);
+    assert_eq!(FsError::Incompatible.code(), 19);
+    assert_eq!(FsError::Internal.code(), 21);
     assert_eq!(FsError::from_code(0), None);
     assert_eq!(FsError::from_code(FsError::ALL.len() as u64 + 1), None);
     assert_eq!(FsError::NotFound.blame(), Blame::Client);
