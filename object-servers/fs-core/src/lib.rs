@@ -82,13 +82,15 @@
 //! * **Memory.** [`FileSystem::new`] leaks one littlefs `Allocation`
 //!   (~9 KiB: read and write caches, the lookahead bitmap) because
 //!   littlefs2's `Filesystem` borrows it for as long as it is mounted; a
-//!   server makes one `FileSystem` for its lifetime. Each request puts a
-//!   littlefs file (~4.2 KiB, mostly its cache) on the stack; `format`
-//!   and mounting a blank disk put a second `Allocation` there (and
-//!   [`FileSystem::new`] may build its `Allocation` on the stack before
-//!   boxing it). An estimate, not a measurement: budget 16 KiB of stack
-//!   for fs-core plus littlefs's own frames (the sizes are checked by a
-//!   unit test).
+//!   server makes one `FileSystem` for its lifetime. Stack, measured in
+//!   the freestanding binary described under *Linking* (release build,
+//!   stack painted):
+//!   `FileSystem::new` about 17 KiB (littlefs2 builds the `Allocation` by
+//!   value before it is boxed), `format` or mounting a blank disk about
+//!   22 KiB (a second `Allocation` on the stack), every other request
+//!   (open, read, write, readdir, rename, usage, remount) under 9 KiB
+//!   (a littlefs file, ~4.2 KiB, is on the stack during a request). A
+//!   component's 64 KiB stack is enough; budget 24 KiB for fs-core.
 //!
 //! ## Requests
 //!
@@ -133,7 +135,8 @@
 //! | `_Unwind_Resume`, `rust_eh_personality` | the stubs every component has (`pride-rt`) |
 //! | a `#[global_allocator]` | `pride-rt`'s heap: fs-core allocates (paths, listings, the leaked `Allocation`) |
 //!
-//! A freestanding static binary with just those (its own `memcpy` family,
+//! A freestanding static binary (a scratch program, not kept in the
+//! repository) with just those (its own `memcpy` family,
 //! the two stubs, a bump allocator and `_start`) linked with those flags,
 //! formatted, mounted, wrote, remounted, read and listed a [`ram::RamDisk`]
 //! on the host: no undefined symbols, no `std` symbols, about 76 KiB of
