@@ -29,6 +29,18 @@
 //!   dropped);
 //! - at `init` the driver does the same with whatever the table still
 //!   holds (a driver that crashed could not), then sets the device up.
+//!
+//! ## Transmit interrupts only when someone waits
+//!
+//! The device interrupts for a sent frame only while the transmit
+//! virtualiser waits for sent buffers (it asked for a signal on its free
+//! queue) and the device holds some: otherwise the driver sets
+//! `VRING_AVAIL_F_NO_INTERRUPT` on the transmit queue and collects sent
+//! buffers whenever it runs anyway (every receive interrupt, every frame
+//! to send). A frame arriving alone into an idle system thus costs one
+//! interrupt, not two (the second, for its echo having been sent, woke the
+//! driver only to move one buffer nobody was waiting for). The transmit
+//! virtualiser wakes the driver when it starts to wait (see `virt.rs`).
 
 use alloc::vec::Vec;
 
@@ -38,7 +50,7 @@ use pci_io::{IoWindow, PciConfig};
 use sddf::config::net::NetDriverConfig;
 use sddf::net::NetDescriptor;
 use sddf::shared::{Fence, SharedMemory};
-use virtio_ring::{write_desc, QueueLayout, DESC_NEXT, DESC_WRITE, USED_F_NO_NOTIFY};
+use virtio_ring::{write_desc, QueueLayout, AVAIL_F_NO_INTERRUPT, DESC_NEXT, DESC_WRITE, USED_F_NO_NOTIFY};
 
 use crate::{config, link, Link};
 
@@ -364,6 +376,33 @@ impl Driver {
         }
     }
 
+    /// Has the device interrupt for sent frames only while the transmit
+    /// virtualiser waits for sent buffers and the device holds some (see
+    /// the module documentation). Turning the interrupt on, the driver
+    /// looks again for frames the device sent meanwhile, which raised none.
+    fn arm_tx_interrupt(&mut self) {
+        loop {
+            let Some(q) = self.txq.as_ref() else { return };
+            let wanted = q.in_flight() > 0 && self.virt_tx.free.require_signal();
+            let flags = if wanted { 0 } else { AVAIL_F_NO_INTERRUPT };
+            let at = q.layout.avail_flags();
+            if self.rings.load_u16(at) != flags {
+                self.rings.store_u16(at, flags);
+            }
+            if !wanted {
+                return;
+            }
+            // The flag store before the used index load.
+            self.rings.fence(Fence::SeqCst);
+            if self.rings.load_u16(q.layout.used_idx()) == q.used {
+                return;
+            }
+            // Sent meanwhile: returning them signals the virtualiser,
+            // which withdraws its request (so the loop ends).
+            self.transmitted();
+        }
+    }
+
     /// Returns the buffers the device has sent to the transmit virtualiser.
     fn transmitted(&mut self) {
         let Some(q) = self.txq.as_mut() else { return };
@@ -425,6 +464,7 @@ impl microkit::Handler for Driver {
         );
         self.refill_rx();
         self.transmit();
+        self.arm_tx_interrupt();
         // After a restart the interrupt may have been left unacknowledged
         // (masked) by the driver that was replaced.
         microkit::irq_ack(self.irq);
@@ -451,12 +491,14 @@ impl microkit::Handler for Driver {
             self.refill_rx();
             self.transmitted();
             self.transmit();
+            self.arm_tx_interrupt();
             microkit::irq_ack(self.irq);
         } else if ch == self.rx_ch {
             self.refill_rx();
         } else if ch == self.tx_ch {
             self.transmit();
             self.transmitted();
+            self.arm_tx_interrupt();
         }
     }
 }
