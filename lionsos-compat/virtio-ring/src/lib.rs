@@ -88,6 +88,7 @@ impl QueueLayout {
 }
 
 /// Fills descriptor `i` of the queue `layout` in `mem`.
+#[inline]
 pub fn write_desc<M: SharedMemory>(
     mem: &mut M,
     layout: &QueueLayout,
