@@ -365,6 +365,10 @@ impl Echo {
                 }
                 echo.announced = false;
             }
+            if s.state() == tcp::State::Listen {
+                // No connection: nothing to announce, echo or close.
+                continue;
+            }
             if s.state() == tcp::State::Established && !echo.announced {
                 echo.announced = true;
                 if let Some(peer) = s.remote_endpoint() {
