@@ -51,7 +51,7 @@ fn mbr() -> [u8; SECTOR as usize] {
 
 /// Runs the `fs-image` tool on `disk` with `ops`; its standard output.
 pub fn fs_image(ws: &Path, disk: &Path, ops: &[String]) -> Result<String> {
-    crate::prereq::ensure_libclang()?;
+    crate::prereq::ensure_littlefs_prereqs()?;
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(ws)
         .args(["run", "--quiet", "--release", "-p", "fs-image", "--"])
