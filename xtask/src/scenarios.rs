@@ -38,8 +38,9 @@ pub struct Scenario {
 
 /// The boot script of the default system.
 pub const DEFAULT_BOOT_CFG: &str = "# The default system: ping, the security server (allowlist policy), the store, \
-     the echo server system (sDDF network, virtio-net), then the shell.\n\
-     launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\n";
+     the echo server system (sDDF network, virtio-net), the files system (the file server on \
+     the sDDF block path, virtio-blk), then the shell.\n\
+     launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\nsystem files\n";
 
 /// True if a boot script starts the echo server, which needs a network card.
 pub fn wants_network(boot_cfg: &str) -> bool {
@@ -401,6 +402,44 @@ fn shell() -> Expectation {
     }
 }
 
+/// What the `files shell` scenario types at the default system's shell.
+const FILES_SHELL_INPUT: &str = "df\nls /\ncat /README\nmkdir /notes\nwrite /notes/todo buy milk and eggs\n\
+cat /notes/todo\nls /notes\nwrite /private/x nope\ncat /nothing\nrm /notes\nrm /notes/todo\nrm /notes\n\
+ls /notes\nwrite relative x\nlaunch /bin/hello-disk\nls /bin\nshutdown\n";
+
+fn files_shell() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            Check::contains("df", "fs: 32768 KiB, "),
+            Check::new("ls / lists the README and /bin", |lines| {
+                let has = |s: &str| lines.iter().any(|l| l.trim_end().ends_with(s));
+                (has(" README") && has(" bin/"))
+                    .then_some(())
+                    .ok_or_else(|| "ls / lacks README or bin/".to_string())
+            }),
+            Check::contains("cat /README", "This is Pride's file system (littlefs, served by the fs PD)."),
+            Check::contains("mkdir", "mkdir: /notes"),
+            Check::contains("write", "write: 18 bytes to /notes/todo"),
+            Check::contains("cat what was written", "buy milk and eggs"),
+            Check::contains("ls /notes", "       18  todo"),
+            Check::contains(
+                "a path the policy denies",
+                "error: write: /private/x: permission denied by the security policy",
+            ),
+            Check::contains("a missing file", "error: cat: /nothing: no such file or directory"),
+            Check::contains("a full directory is kept", "error: rm: /notes: directory not empty"),
+            Check::contains("rm a file", "rm: /notes/todo"),
+            Check::contains("then the directory", "error: ls: /notes: no such file or directory"),
+            Check::contains("a bad path", "error: write: relative: invalid argument"),
+            Check::contains("launch from the disk", "[hello-disk] hello from an image on the disk"),
+            Check::contains("the image and its manifest are in /bin", "hello-disk.manifest"),
+            Check::contains("shutdown is announced", "shutdown: powering off"),
+        ],
+        exit_status: 0,
+    }
+}
+
 fn console() -> Expectation {
     Expectation {
         cases: vec![],
@@ -512,6 +551,16 @@ pub fn all() -> Vec<Scenario> {
             expect: files,
             echo: false,
             timeout_secs: 300,
+        },
+        Scenario {
+            name: "files shell",
+            launcher: Launcher::Qemu,
+            boot_cfg: DEFAULT_BOOT_CFG,
+            debug_kernel: false,
+            input: FILES_SHELL_INPUT,
+            expect: files_shell,
+            echo: false,
+            timeout_secs: 180,
         },
         Scenario {
             name: "shell",
