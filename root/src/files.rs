@@ -14,7 +14,7 @@ use pride_supervisor_api::manifest::Manifest;
 
 use crate::supervisor::{ImageBytes, SupError, Supervisor};
 
-/// Largest image `launch /PATH` reads (the root task's heap is 512 KiB).
+/// Largest image `launch /PATH` reads (the root task's heap is 2 MiB).
 pub const DISK_IMAGE_MAX: u64 = 256 * 1024;
 /// Largest file `cat` prints.
 const CAT_MAX: u64 = 64 * 1024;

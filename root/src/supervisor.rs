@@ -1064,6 +1064,12 @@ impl Supervisor {
                 syscall::reply(MessageInfo::new(label, 0, 0, 0), [0; 4]);
                 Event::Nothing
             }
+            api::PEER => {
+                let peer = self.channel_peer_admitted(self.instances[idx].component, mr(0));
+                let (label, id) = peer.map_or((api::NOT_FOUND, 0), |id| (api::OK, id as u64));
+                syscall::reply(MessageInfo::new(label, 0, 0, 1), [id, 0, 0, 0]);
+                Event::Nothing
+            }
             api::QUIESCED => {
                 // The state first: reading message words must come before
                 // any other system call.

@@ -418,7 +418,10 @@ fn files_shell() -> Expectation {
                     .then_some(())
                     .ok_or_else(|| "ls / lacks README or bin/".to_string())
             }),
-            Check::contains("cat /README", "This is Pride's file system (littlefs, served by the fs PD)."),
+            Check::contains(
+                "cat /README",
+                "This is Pride's file system (littlefs, served by the fs PD).",
+            ),
             Check::contains("mkdir", "mkdir: /notes"),
             Check::contains("write", "write: 18 bytes to /notes/todo"),
             Check::contains("cat what was written", "buy milk and eggs"),

@@ -57,8 +57,12 @@ use sddf::config::blk::BlkClientConfig;
 use security_srv::{Decision, Operation};
 
 use crate::disk::SddfDisk;
+use fs_lions::LionsClient;
 
 microkit::config_section!(CONFIG, ".blk_client_config", 80);
+// A LionsOS file-system client's connection, when the system has one
+// (sdfgen's `LionsOs.FileSystem`); zeros otherwise.
+microkit::config_section!(FS_CONFIG, ".fs_server_config", 64);
 
 pride_rt::component_entry!(main);
 
@@ -84,6 +88,26 @@ struct FsServer {
     security: Cap<Endpoint>,
     cache: DecisionCache,
     sessions: BTreeMap<u64, ClientSession>,
+    lions: Option<Lions>,
+}
+
+/// The LionsOS client on a channel (`fs_lions`), and the security subject
+/// its requests are decided for: the component the supervisor says is at
+/// the other end (none known: every request is denied).
+struct Lions {
+    ch: Channel,
+    subject: u32,
+    client: LionsClient<SharedRegion>,
+    /// The client corrupted its queue indices: it is not served any more.
+    broken: bool,
+}
+
+/// One decision, from the cache or the security server.
+fn decide(cache: &mut DecisionCache, security: Cap<Endpoint>, subject: u32, object: &str, op: Operation) -> bool {
+    let d = cache.decide(subject, object, op, || {
+        security_client::decide(security, subject, op as u8, object)
+    });
+    d == Decision::Allow
 }
 
 /// The reply label for an error of the file system.
@@ -142,11 +166,7 @@ impl FsServer {
 
     /// One decision, from the cache or the security server.
     fn allows(&mut self, subject: u32, object: &str, op: Operation) -> bool {
-        let security = self.security;
-        let d = self.cache.decide(subject, object, op, || {
-            security_client::decide(security, subject, op as u8, object)
-        });
-        d == Decision::Allow
+        decide(&mut self.cache, self.security, subject, object, op)
     }
 
     /// Serves a request of an admitted client.
@@ -332,9 +352,38 @@ impl FsServer {
 
 impl Handler for FsServer {
     fn init(&mut self) {}
-    /// The virtualiser's signals matter only while a request waits for
-    /// the disk (`microkit::wait_channel`); one arriving here is late.
-    fn notified(&mut self, _ch: Channel) {}
+
+    /// The LionsOS client's channel: serve its commands. (The block
+    /// virtualiser's signals matter only while a request waits for the
+    /// disk, `microkit::wait_channel`; one arriving here is late.)
+    fn notified(&mut self, ch: Channel) {
+        let FsServer {
+            fs,
+            security,
+            cache,
+            lions,
+            ..
+        } = self;
+        let Some(l) = lions.as_mut().filter(|l| l.ch == ch && !l.broken) else {
+            return;
+        };
+        let subject = l.subject;
+        let mut allowed = |a: &Access<'_>| {
+            checks(a)
+                .iter()
+                .all(|c| decide(cache, *security, subject, &c.object, c.operation))
+        };
+        match l.client.serve(fs, &mut allowed) {
+            Ok(0) => {}
+            Ok(_) => microkit::notify(ch),
+            Err(e) => {
+                l.broken = true;
+                println!(
+                    "fs: the LionsOS client on channel {ch} corrupted its queues ({e:?}); it is not served any more"
+                );
+            }
+        }
+    }
 }
 
 impl Server for FsServer {
@@ -411,6 +460,34 @@ impl Server for FsServer {
     }
 }
 
+/// The LionsOS client the configuration names, if any.
+fn lions_client() -> Option<Lions> {
+    let conn = fs_protocol::config::FsConnection::decode(&FS_CONFIG.bytes()).ok()?;
+    let region = |r: &sddf::config::RegionResource| SharedRegion::from_resource(r);
+    let client = LionsClient::new(
+        region(&conn.command_queue),
+        region(&conn.completion_queue),
+        region(&conn.share),
+        MAX_OPEN,
+    );
+    let Some(client) = client else {
+        println!("fs: the LionsOS client's queue regions are too small; not serving it");
+        return None;
+    };
+    let ch = conn.id as Channel;
+    let subject = supervisor::channel_peer(ch as u64);
+    println!(
+        "fs: serving a LionsOS file-system client on channel {ch} (subject {})",
+        subject.map_or("unknown: everything denied".into(), |s| format!("{s}"))
+    );
+    Some(Lions {
+        ch,
+        subject: subject.unwrap_or(u32::MAX),
+        client,
+        broken: false,
+    })
+}
+
 fn main(boot: pride_rt::component::Boot) -> ! {
     let config: BlkClientConfig = blk::config(&CONFIG.bytes());
     let (Some(link), Some(info)) = (blk::link(&config.virt), blk::storage_info(&config.virt)) else {
@@ -437,11 +514,13 @@ fn main(boot: pride_rt::component::Boot) -> ! {
     }
     let mut cache = DecisionCache::new();
     cache.advance(epoch);
+    let lions = lions_client();
     let server = FsServer {
         fs,
         security,
         cache,
         sessions: BTreeMap::new(),
+        lions,
     };
     microkit::run_server(server, boot.generation)
 }
