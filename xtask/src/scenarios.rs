@@ -57,6 +57,8 @@ const FILES_CFG: &str = "launch ping\nlaunch policy-allowlist\nsystem files\nsce
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
+/// The boot script of the file benchmark image.
+pub const FILES_BENCH_CFG: &str = "launch ping\nlaunch policy-open\nsystem files\nscenario files-bench\n";
 
 fn boot_summary_check() -> Check {
     Check::new("boot summary reports untyped memory and free slots", |lines| {
