@@ -21,6 +21,7 @@ mod loadgen;
 mod netbench;
 mod prereq;
 mod scenarios;
+mod sockets;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -295,6 +296,10 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         };
         let timeout = Duration::from_secs(s.timeout_secs);
         let (lines, ending) = match echo_port.filter(|_| s.echo) {
+            Some(port) if s.name == "sockets" => {
+                let mut host = sockets::from_host(port);
+                pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
+            }
             Some(port) => {
                 let mut host = scenarios::echo_from_host(port);
                 pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?

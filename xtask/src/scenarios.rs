@@ -41,9 +41,12 @@ pub const DEFAULT_BOOT_CFG: &str = "# The default system: ping, the security ser
      the echo server system (sDDF network, virtio-net), then the shell.\n\
      launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\n";
 
-/// True if a boot script starts the echo server, which needs a network card.
+/// True if a boot script starts the echo server or the socket server
+/// (`system sockets`), which need a network card.
 pub fn wants_network(boot_cfg: &str) -> bool {
-    boot_cfg.lines().any(|l| l.trim() == "system echo")
+    boot_cfg
+        .lines()
+        .any(|l| l.trim() == "system echo" || l.trim() == "system sockets")
 }
 
 const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
@@ -488,6 +491,17 @@ pub fn all() -> Vec<Scenario> {
             timeout_secs: 120,
             echo: true,
         },
+        // The socket server on the network path (xtask/src/sockets.rs).
+        Scenario {
+            name: "sockets",
+            launcher: Launcher::Qemu,
+            boot_cfg: crate::sockets::BOOT_CFG,
+            debug_kernel: false,
+            input: crate::sockets::INPUT,
+            expect: crate::sockets::expectation,
+            timeout_secs: 180,
+            echo: true,
+        },
         // The sDDF block system on a two-partition disk (xtask/src/block.rs).
         Scenario {
             name: "block",
@@ -800,7 +814,7 @@ impl Drop for EchoLoad {
     }
 }
 
-fn udp_echo(port: u16) -> std::io::Result<usize> {
+pub(crate) fn udp_echo(port: u16) -> std::io::Result<usize> {
     use std::time::Duration;
     let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
     sock.set_read_timeout(Some(Duration::from_secs(2)))?;

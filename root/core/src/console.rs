@@ -15,6 +15,7 @@
 //! | `conns` | connections: client, service, badge, donation |
 //! | `policy show` / `policy log` / `policy swap MODULE` | the security policy: rules in force, recent decisions, swap the module |
 //! | `store put KEY VALUE` / `get KEY` / `rm KEY` / `ls` | the store, as the shell's subject `sys/shell` |
+//! | `netstat` | the socket server's sockets: protocol, local and peer address, state, owner |
 //! | `ping` | calls the `ping` component and shows the round trip in TSC ticks |
 //! | `shutdown` | powers the machine off |
 //!
@@ -75,6 +76,7 @@ pub enum Command<'a> {
         name: &'a str,
     },
     Systems,
+    Netstat,
     Ping,
     Shutdown,
     Empty,
@@ -121,6 +123,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "systems",
         "list the running Microkit subsystems and their protection domains",
+    ),
+    (
+        "netstat",
+        "list the socket server's sockets: protocol, local, peer, state, owner",
     ),
     ("ping", "call the ping component and show the round-trip cost"),
     ("shutdown", "power the machine off"),
@@ -181,11 +187,12 @@ pub fn parse(line: &str) -> Command<'_> {
         ("system", [Some("stop"), Some(name), None]) => Command::SystemStop { name },
         ("system", [Some("census"), Some(name), None]) => Command::SystemCensus { name },
         ("systems", [None, ..]) => Command::Systems,
+        ("netstat", [None, ..]) => Command::Netstat,
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
         (
             "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown"
-            | "rc" | "conns" | "policy" | "system" | "systems",
+            | "rc" | "conns" | "policy" | "system" | "systems" | "netstat",
             _,
         ) => Command::Usage(usage(command)),
         (other, _) => Command::Unknown(other),
@@ -281,6 +288,8 @@ mod tests {
         );
         assert_eq!(parse("rc"), Command::Rc);
         assert_eq!(parse("conns x"), Command::Usage("conns"));
+        assert_eq!(parse("netstat"), Command::Netstat);
+        assert_eq!(parse("netstat -a"), Command::Usage("netstat"));
     }
 
     #[test]

@@ -1,0 +1,59 @@
+//! `udp-echo`: sends every datagram to UDP port 7 back to its sender (see
+//! the crate doc). A datagram `bind tcp/PORT` is a request instead: it
+//! tries to bind a TCP socket to PORT and answers `bind tcp/PORT: ok` or
+//! why not, which lets the host ask the policy about one long-lived
+//! subject before and after a swap.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use pride_posix::{NetConnection, Sd, SocketAddr, SocketKind, Sockets};
+use pride_rt::{println, supervisor};
+use tcp_echo::{bound, fail, outcome, sockets};
+
+pride_rt::component_entry!(main);
+
+const PORT: u16 = 7;
+const BIND_REQUEST: &[u8] = b"bind tcp/";
+
+/// Answers a `bind tcp/PORT` datagram.
+fn try_bind(s: &mut Sockets<NetConnection>, sd: Sd, request: &[u8], from: SocketAddr) {
+    let port = core::str::from_utf8(&request[BIND_REQUEST.len()..])
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(0);
+    let r = s.socket(SocketKind::Tcp).and_then(|t| {
+        let r = s.bind(t, port);
+        let _ = s.close(t);
+        r
+    });
+    let answer = alloc::format!("bind tcp/{port}: {}", outcome(&r));
+    println!("udp-echo: {answer}");
+    let _ = s.send_to(sd, answer.as_bytes(), from);
+}
+
+fn main(_boot: pride_rt::component::Boot) -> ! {
+    let mut s = sockets();
+    let sd = bound(&mut s, SocketKind::Udp, PORT, "udp-echo");
+    println!("udp-echo: bound udp/{PORT}");
+    supervisor::ready();
+    let mut buf = [0u8; 1024];
+    let mut n_datagrams = 0u64;
+    loop {
+        let (n, from) = s
+            .recv_from(sd, &mut buf)
+            .unwrap_or_else(|e| fail("udp-echo: recvfrom", e));
+        n_datagrams += 1;
+        if buf[..n].starts_with(BIND_REQUEST) {
+            try_bind(&mut s, sd, &buf[..n], from);
+            continue;
+        }
+        match s.send_to(sd, &buf[..n], from) {
+            Ok(_) => println!("udp-echo: datagram {n_datagrams} ({n} bytes) from {from} sent back"),
+            Err(e) => println!("udp-echo: datagram {n_datagrams} from {from}: {}", e.text()),
+        }
+    }
+}
