@@ -12,6 +12,9 @@
 //! 1. one UDP datagram comes back unchanged; two TCP connections one after
 //!    the other, each several lines and a 3000-byte block, come back
 //!    exactly;
+//!    udp-echo, asked by datagrams, connects to a listener on the host
+//!    (a line each way), is refused by a host port nobody listens on
+//!    (`CONNECTION_REFUSED`) and by the policy for another host;
 //! 2. `netstat` (1) lists tcp-echo's listener and udp-echo's socket;
 //! 3. `launch net-probe`: the policy denies TCP port 8 (`DENIED`), allows
 //!    UDP 9 and TCP 10, and TCP 7 is taken (`ADDRESS_IN_USE`); it exits
@@ -118,6 +121,34 @@ pub fn expectation() -> Expectation {
             Check::contains(
                 "tcp-echo saw both connections end",
                 "[tcp-echo] tcp-echo: connection 2 closed (the peer finished)",
+            ),
+            Check::new("udp-echo connects to a listener on the host and they talk", |lines| {
+                let answer = lines
+                    .iter()
+                    .find(|l| l.starts_with("[host] udp-echo connect to the host: "))
+                    .ok_or("no answer recorded")?;
+                if !answer.starts_with("[host] udp-echo connect to the host: connect 10.0.2.2:")
+                    || !answer.ends_with(": ok, got hi pride")
+                {
+                    return Err(answer.clone());
+                }
+                match lines.iter().find(|l| l.starts_with("[host] the host's listener")) {
+                    Some(l) if l == "[host] the host's listener got: hello from udp-echo" => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            }),
+            Check::new("a connection to a closed port is refused", |lines| {
+                match lines
+                    .iter()
+                    .find(|l| l.starts_with("[host] udp-echo connect to a closed host port: "))
+                {
+                    Some(l) if l.ends_with(": connection refused") => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            }),
+            Check::contains(
+                "the policy denies a connection to another host",
+                "[host] udp-echo connect to 10.0.2.3:80: connect 10.0.2.3:80: permission denied by the security policy",
             ),
             netstat_check(
                 "netstat lists tcp-echo's listener and udp-echo's socket",
@@ -246,6 +277,74 @@ fn record_answer(what: &str, r: std::io::Result<String>) -> String {
     }
 }
 
+/// Asks udp-echo to connect to `to` (one datagram, its answer awaited
+/// for 10 s: a connection takes a while).
+fn connect_request(port: u16, to: &str) -> std::io::Result<String> {
+    use std::time::Duration;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    sock.send_to(format!("connect {to}").as_bytes(), ("127.0.0.1", port))?;
+    let mut buf = [0u8; 256];
+    let (n, _) = sock.recv_from(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// Lines for the host's part in udp-echo's outgoing connections: one to a
+/// listener on the host (10.0.2.2 from the guest), which answers `hi
+/// pride`; one to a host port nobody listens on; one the policy denies.
+fn outgoing(port: u16) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::{Duration, Instant};
+    let mut out = Vec::new();
+    let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => return vec![format!("host listener: FAILED ({e})")],
+    };
+    let lport = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let server = std::thread::spawn(move || -> std::io::Result<String> {
+        listener.set_nonblocking(true)?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (stream, _) = loop {
+            match listener.accept() {
+                Ok(c) => break c,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        stream.set_nonblocking(false)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut line = String::new();
+        BufReader::new(&stream).read_line(&mut line)?;
+        (&stream).write_all(b"hi pride\n")?;
+        Ok(line.trim_end().to_string())
+    });
+    out.push(record_answer(
+        "udp-echo connect to the host",
+        connect_request(port, &format!("10.0.2.2:{lport}")),
+    ));
+    out.push(match server.join() {
+        Ok(Ok(line)) => format!("the host's listener got: {line}"),
+        Ok(Err(e)) => format!("the host's listener: FAILED ({e})"),
+        Err(_) => "the host's listener: FAILED (panicked)".to_string(),
+    });
+    // A port nobody listens on: take a free one and let it go.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(1);
+    out.push(record_answer(
+        "udp-echo connect to a closed host port",
+        connect_request(port, &format!("10.0.2.2:{closed}")),
+    ));
+    out.push(record_answer(
+        "udp-echo connect to 10.0.2.3:80",
+        connect_request(port, "10.0.2.3:80"),
+    ));
+    out
+}
+
 /// Types `text` into the guest's console.
 fn typed(text: &str) -> HostStep {
     HostStep {
@@ -280,6 +379,7 @@ pub fn from_host(port: u16) -> impl FnMut(&str) -> HostStep {
                 "udp-echo asked to bind tcp/8 under the allowlist",
                 udp_request(port, "bind tcp/8"),
             ));
+            step.record.extend(outgoing(port));
             return step;
         }
         if line.starts_with("netstat: ") {

@@ -8,7 +8,7 @@
 //! | image | what it does |
 //! | --- | --- |
 //! | `tcp-echo` | listens on TCP port 7 and sends back every byte of each connection, one connection after the other, until the peer finishes; then accepts the next |
-//! | `udp-echo` | binds UDP port 7 and sends every datagram back to its sender |
+//! | `udp-echo` | binds UDP port 7 and sends every datagram back to its sender; `bind tcp/PORT` and `connect A.B.C.D:PORT` datagrams are requests (it binds, or connects and exchanges a line, and answers how it went) |
 //! | `net-probe` | tries what the policy decides and what the server refuses (binds TCP 8, UDP 9, TCP 7 again; listens on TCP 10), prints one line per try, and exits with its sockets open: the server must close them |
 //!
 //! Each says what it does in one line per event, which the `sockets`

@@ -41,8 +41,9 @@
 //!   request.
 //! - **Time.** The PD has no timer: smoltcp's timers (retransmission, ARP
 //!   retries, TIME-WAIT) advance only when a notification or a request
-//!   comes. A closed connection is kept only until its FIN or RST is out
-//!   (no TIME-WAIT), so its port is free at once.
+//!   comes. A closed connection is kept only until its FIN is acknowledged
+//!   (no TIME-WAIT), and reset if that takes more than [`CLOSE_GRACE_MS`];
+//!   its port is free again then.
 
 #![no_std]
 #![no_main]
@@ -99,6 +100,12 @@ const UDP_PACKETS: usize = 8;
 const INGRESS_BATCH: usize = 16;
 /// First local port `CONNECT` gives an unbound socket.
 const EPHEMERAL_FIRST: u16 = 49152;
+/// How long (smoltcp milliseconds, from the TSC) a connection closed by its
+/// owner may take to finish before it is reset. Without a timer smoltcp
+/// retransmits a FIN only when the server happens to run; the `sockets`
+/// scenario saw a connection closed by both ends at once stay in CLOSING
+/// for good otherwise (the peer's last ACK never came; why was not found).
+const CLOSE_GRACE_MS: i64 = 2000;
 
 /// What a socket is.
 enum State {
@@ -232,8 +239,9 @@ struct SocketServer {
     /// Free reply slots.
     free_slots: Vec<u64>,
     /// Connections whose socket was closed, kept until their FIN or RST
-    /// is out (netstat shows them with owner 0).
-    closing: Vec<SocketHandle>,
+    /// is out (netstat shows them with owner 0), each with the time
+    /// (smoltcp milliseconds) after which it is reset instead.
+    closing: Vec<(SocketHandle, i64)>,
     next_ephemeral: u16,
     replacement: bool,
 }
@@ -392,7 +400,7 @@ impl SocketServer {
             .flat_map(|s| s.sockets.values())
             .any(|k| k.kind == kind && k.port() == Some(port));
         held || (kind == proto::KIND_TCP
-            && self.closing.iter().any(|h| {
+            && self.closing.iter().any(|(h, _)| {
                 self.set
                     .get::<tcp::Socket>(*h)
                     .local_endpoint()
@@ -586,6 +594,8 @@ impl SocketServer {
                 if !self.allowed(subject, proto::NETSTAT_OBJECT, Operation::List) {
                     return Err(DENIED);
                 }
+                // The state as of now.
+                self.poll();
                 let rows = self.netstat_rows();
                 let mut text = String::new();
                 let mut count = 0u64;
@@ -614,7 +624,7 @@ impl SocketServer {
                 for b in backlog {
                     // A connection not yet accepted is refused.
                     self.set.get_mut::<tcp::Socket>(b).abort();
-                    self.closing.push(b);
+                    self.closing.push((b, 0));
                 }
             }
             State::Stream { sock, .. } => {
@@ -624,7 +634,7 @@ impl SocketServer {
                 } else {
                     t.close();
                 }
-                self.closing.push(sock);
+                self.closing.push((sock, now().total_millis() + CLOSE_GRACE_MS));
             }
         }
         self.poll();
@@ -778,11 +788,16 @@ impl SocketServer {
             }
         }
         let set = &mut self.set;
-        self.closing.retain(|h| {
-            let state = set.get::<tcp::Socket>(*h).state();
-            let done = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
+        let t = now().total_millis();
+        self.closing.retain(|(h, deadline)| {
+            let s = set.get_mut::<tcp::Socket>(*h);
+            let done = matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait);
             if done {
                 set.remove(*h);
+            } else if t > *deadline {
+                // Reset now; the RST goes with the next poll, which then
+                // finds the socket closed.
+                s.abort();
             }
             !done
         });

@@ -19,7 +19,7 @@
 //! | 9 `RECV` | w0 handle (connected TCP), w1 most bytes | waits for data; `OK`: w0 bytes (0: the peer finished), the bytes from w1 |
 //! | 10 `SENDTO` | w0 handle (bound UDP), w1 address, w2 port, w3 length (at most [`DATA_MAX`]), bytes from w4 | `OK`: w0 bytes sent (the datagram is dropped if the socket's buffer is full, as UDP may) |
 //! | 11 `RECVFROM` | w0 handle (bound UDP), w1 most bytes | waits for a datagram; `OK`: w0 bytes (a longer datagram is cut), w1 sender's address, w2 its port, the bytes from w3 |
-//! | 12 `CLOSE` | w0 handle | `OK` (a TCP connection is finished politely; the port is free at once) |
+//! | 12 `CLOSE` | w0 handle | `OK` (a TCP connection is finished politely, and reset if that takes more than 2 s; its port is free again when it is over) |
 //! | 13 `NETSTAT` | w0 first row | `OK`: w0 rows in this reply, w1 rows in all, w2 text length, from w3 one [`Row`] line each |
 //! | 14 `STATS` | | `OK`: w0 decision-cache hits, w1 misses, w2 flushes, w3 epoch |
 //!

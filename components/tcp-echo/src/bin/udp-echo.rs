@@ -1,8 +1,13 @@
 //! `udp-echo`: sends every datagram to UDP port 7 back to its sender (see
-//! the crate doc). A datagram `bind tcp/PORT` is a request instead: it
-//! tries to bind a TCP socket to PORT and answers `bind tcp/PORT: ok` or
-//! why not, which lets the host ask the policy about one long-lived
-//! subject before and after a swap.
+//! the crate doc). Two datagrams are requests instead, answered with one
+//! line:
+//!
+//! - `bind tcp/PORT`: tries to bind a TCP socket to PORT; answers
+//!   `bind tcp/PORT: ok` or why not (the host asks the policy about one
+//!   long-lived subject before and after a swap);
+//! - `connect A.B.C.D:PORT`: connects there by TCP, sends
+//!   `hello from udp-echo\n`, reads one answer and closes; answers
+//!   `connect A.B.C.D:PORT: ok, got LINE` or why not.
 
 #![no_std]
 #![no_main]
@@ -18,6 +23,7 @@ pride_rt::component_entry!(main);
 
 const PORT: u16 = 7;
 const BIND_REQUEST: &[u8] = b"bind tcp/";
+const CONNECT_REQUEST: &[u8] = b"connect ";
 
 /// Answers a `bind tcp/PORT` datagram.
 fn try_bind(s: &mut Sockets<NetConnection>, sd: Sd, request: &[u8], from: SocketAddr) {
@@ -31,6 +37,50 @@ fn try_bind(s: &mut Sockets<NetConnection>, sd: Sd, request: &[u8], from: Socket
         r
     });
     let answer = alloc::format!("bind tcp/{port}: {}", outcome(&r));
+    println!("udp-echo: {answer}");
+    let _ = s.send_to(sd, answer.as_bytes(), from);
+}
+
+/// `A.B.C.D:PORT`.
+fn parse_addr(text: &str) -> Option<SocketAddr> {
+    let (ip, port) = text.trim().split_once(':')?;
+    let mut octets = [0u8; 4];
+    let mut parts = ip.split('.');
+    for o in &mut octets {
+        *o = parts.next()?.parse().ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(SocketAddr::new(octets, port.parse().ok()?))
+}
+
+/// Answers a `connect A.B.C.D:PORT` datagram.
+fn try_connect(s: &mut Sockets<NetConnection>, sd: Sd, request: &[u8], from: SocketAddr) {
+    let target = core::str::from_utf8(&request[CONNECT_REQUEST.len()..])
+        .ok()
+        .and_then(parse_addr);
+    let answer = match target {
+        None => alloc::string::String::from("connect: not A.B.C.D:PORT"),
+        Some(to) => {
+            let mut buf = [0u8; 64];
+            let r = s.socket(SocketKind::Tcp).and_then(|t| {
+                let r = s
+                    .connect(t, to)
+                    .and_then(|()| s.send(t, b"hello from udp-echo\n"))
+                    .and_then(|_| s.recv(t, &mut buf));
+                let _ = s.close(t);
+                r
+            });
+            match r {
+                Ok(n) => {
+                    let got = core::str::from_utf8(&buf[..n]).unwrap_or("?").trim_end();
+                    alloc::format!("connect {to}: ok, got {got}")
+                }
+                Err(e) => alloc::format!("connect {to}: {}", e.text()),
+            }
+        }
+    };
     println!("udp-echo: {answer}");
     let _ = s.send_to(sd, answer.as_bytes(), from);
 }
@@ -49,6 +99,10 @@ fn main(_boot: pride_rt::component::Boot) -> ! {
         n_datagrams += 1;
         if buf[..n].starts_with(BIND_REQUEST) {
             try_bind(&mut s, sd, &buf[..n], from);
+            continue;
+        }
+        if buf[..n].starts_with(CONNECT_REQUEST) {
+            try_connect(&mut s, sd, &buf[..n], from);
             continue;
         }
         match s.send_to(sd, &buf[..n], from) {
