@@ -208,6 +208,7 @@ fn shell_netstat(sup: &mut Supervisor) -> Result<(), SupError> {
         };
         let owner = match row.owner {
             0 => alloc::string::String::from("- (closing)"),
+            net_proto::NO_OWNER => alloc::string::String::from("? (lost)"),
             id if u32::from(id) == crate::mediation::SHELL_SUBJECT => alloc::string::String::from("shell"),
             id => sup
                 .table

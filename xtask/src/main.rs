@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
 //! | `test [SCENARIO]` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed`. With a name (or part of one), only the matching scenarios, without host tests |
-//! | `bench [net]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, then the network echo against a Linux guest (`net`: that one only); tables on stdout and in `target/bench/` |
+//! | `bench [net\|sockets]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, the network echo against a Linux guest (`net`: that one only), the socket round trip against the echo server (`sockets`: that one only); tables on stdout and in `target/bench/` |
 //! | `kernel` | builds the release and debug kernels only |
 //! | `build` | builds kernels and the default image, prints their paths |
 
@@ -21,6 +21,7 @@ mod loadgen;
 mod netbench;
 mod prereq;
 mod scenarios;
+mod sockbench;
 mod sockets;
 
 use std::io::IsTerminal;
@@ -37,7 +38,8 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-const USAGE: &str = "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net] | kernel | build>";
+const USAGE: &str =
+    "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net|sockets] | kernel | build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,8 +47,9 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.get(1).map(String::as_str)),
         Some("bench") => match args.get(1).map(String::as_str) {
-            None => bench(true),
-            Some("net") => bench(false),
+            None => bench(true, true, true),
+            Some("net") => bench(false, true, false),
+            Some("sockets") => bench(false, false, true),
             Some(other) => {
                 eprintln!("unknown benchmark {other:?}\n{USAGE}");
                 Ok(ExitCode::from(2))
@@ -341,9 +344,10 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-/// `cargo xtask bench`: the boot and IPC table (if `boot`), then the
-/// network echo benchmark against a Linux guest (`netbench`).
-fn bench(boot: bool) -> Result<ExitCode> {
+/// `cargo xtask bench`: the boot and IPC table (if `boot`), the network
+/// echo benchmark against a Linux guest (`netbench`, if `net`), and the
+/// socket round trip against the echo server (`sockbench`, if `sockets`).
+fn bench(boot: bool, net: bool, sockets: bool) -> Result<ExitCode> {
     let ws = workspace();
     let q = ensure_qemu(&ws)?;
     let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
@@ -351,9 +355,16 @@ fn bench(boot: bool) -> Result<ExitCode> {
     if boot {
         boot_bench(&ws, &q, &kernel, &comps)?;
     }
-    let net = netbench::run(&ws, &q, &kernel, &comps)?;
-    print!("\n{net}");
-    println!("written to {}", ws.join("target/bench/net.md").display());
+    if net {
+        let net = netbench::run(&ws, &q, &kernel, &comps)?;
+        print!("\n{net}");
+        println!("written to {}", ws.join("target/bench/net.md").display());
+    }
+    if sockets {
+        let table = sockbench::run(&ws, &q, &kernel, &comps)?;
+        print!("\n{table}");
+        println!("written to {}", ws.join("target/bench/sockets.md").display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -715,10 +715,11 @@ impl SocketServer {
                 if !u.can_recv() {
                     return None;
                 }
-                let mut buf = vec![0u8; DATA_MAX];
-                let (n, meta) = u.recv_slice(&mut buf).ok()?;
-                let n = n.min(*max);
-                buf.truncate(n);
+                // A datagram longer than asked for is cut (`recv_slice`
+                // would drop it and leave the caller waiting).
+                let (payload, meta) = u.recv().ok()?;
+                let n = payload.len().min(*max);
+                let buf = payload[..n].to_vec();
                 let from = proto::ipv4_word(octets_of(meta.endpoint.addr));
                 Some(Ok(Outcome::Data(vec![n as u64, from, meta.endpoint.port as u64], buf)))
             }
@@ -770,6 +771,13 @@ impl SocketServer {
     /// Runs smoltcp until it waits for the network, then drops closed
     /// connections whose last segment is out.
     fn poll(&mut self) {
+        // Connections closed too long ago are reset (the RST goes below).
+        let t = now().total_millis();
+        for (h, deadline) in &self.closing {
+            if t > *deadline {
+                self.set.get_mut::<tcp::Socket>(*h).abort();
+            }
+        }
         loop {
             let t = now();
             let mut taken = 0;
@@ -788,16 +796,13 @@ impl SocketServer {
             }
         }
         let set = &mut self.set;
-        let t = now().total_millis();
-        self.closing.retain(|(h, deadline)| {
-            let s = set.get_mut::<tcp::Socket>(*h);
-            let done = matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait);
+        self.closing.retain(|(h, _)| {
+            let done = matches!(
+                set.get::<tcp::Socket>(*h).state(),
+                tcp::State::Closed | tcp::State::TimeWait
+            );
             if done {
                 set.remove(*h);
-            } else if t > *deadline {
-                // Reset now; the RST goes with the next poll, which then
-                // finds the socket closed.
-                s.abort();
             }
             !done
         });
@@ -862,8 +867,9 @@ impl SocketServer {
                 rows.push(row(proto::kind_name(k.kind), &me(k.port()), &peer, &state, owner));
             }
         }
-        // The closing connections, and (a check on this server's books)
-        // any smoltcp socket that nothing refers to: both with owner 0.
+        // The closing connections (owner 0), and (a check on this
+        // server's books) any smoltcp socket nothing refers to (owner
+        // `NO_OWNER`).
         let mut known: Vec<SocketHandle> = Vec::new();
         for k in self.sessions.values().flat_map(|s| s.sockets.values()) {
             match &k.state {
@@ -876,18 +882,18 @@ impl SocketServer {
             if known.contains(&h) {
                 continue;
             }
+            let owner = if self.closing.iter().any(|(c, _)| *c == h) {
+                0
+            } else {
+                proto::NO_OWNER
+            };
             match sock {
                 Socket::Tcp(t) => {
                     let local = endpoint_text(t.local_endpoint());
-                    rows.push(row(
-                        "tcp",
-                        &local,
-                        &endpoint_text(t.remote_endpoint()),
-                        &t.state().to_string(),
-                        0,
-                    ));
+                    let state = t.state().to_string();
+                    rows.push(row("tcp", &local, &endpoint_text(t.remote_endpoint()), &state, owner));
                 }
-                Socket::Udp(u) => rows.push(row("udp", &format!("*:{}", u.endpoint().port), "*", "BOUND", 0)),
+                Socket::Udp(u) => rows.push(row("udp", &format!("*:{}", u.endpoint().port), "*", "BOUND", owner)),
             }
         }
         rows

@@ -131,13 +131,17 @@ pub fn remote_object(octets: [u8; 4], port: u16) -> alloc::string::String {
     alloc::format!("net:tcp/{a}.{b}.{c}.{d}:{port}")
 }
 
+/// `OWNER` of a `NETSTAT` row for a socket nothing refers to.
+pub const NO_OWNER: u16 = u16::MAX;
+
 /// The object `NETSTAT` lists.
 pub const NETSTAT_OBJECT: &str = "net:sockets";
 
 /// One `NETSTAT` line: `PROTO LOCAL PEER STATE OWNER`, single spaces,
 /// `LOCAL` and `PEER` as `A.B.C.D:PORT` or `*`, `STATE` without spaces,
 /// `OWNER` the client id in decimal (0: a connection still closing after
-/// its socket was closed).
+/// its socket was closed; [`NO_OWNER`]: a socket the server's books lost,
+/// which would be a bug).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row<'a> {
     pub proto: &'a str,
