@@ -356,7 +356,7 @@ fn console() -> Expectation {
             boot_summary_check(),
             Check::contains("prompt", "pride> "),
             Check::new("help lists the commands", |lines| {
-                for cmd in ["  help ", "  ping ", "  shutdown "] {
+                for cmd in ["  help ", "  ping ", "  netstat ", "  shutdown "] {
                     if !lines.iter().any(|l| l.starts_with(cmd)) {
                         return Err(format!("help text lacks {cmd:?}"));
                     }
@@ -369,6 +369,10 @@ fn console() -> Expectation {
                 "error: unknown command 'bogus' (type 'help' for the list)",
             ),
             Check::contains("argument error", "error: usage: help"),
+            Check::contains(
+                "netstat without the socket server is one clear error",
+                "error: netstat: no socket server is running (system sockets)",
+            ),
             Check::contains("shutdown is announced", "shutdown: powering off"),
         ],
         exit_status: 0,
@@ -466,7 +470,7 @@ pub fn all() -> Vec<Scenario> {
             launcher: Launcher::Qemu,
             boot_cfg: DEFAULT_BOOT_CFG,
             debug_kernel: false,
-            input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nshutdown\n",
+            input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nnetstat\nshutdown\n",
             expect: console,
             timeout_secs: 60,
             echo: false,
