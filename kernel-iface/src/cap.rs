@@ -182,6 +182,22 @@ fn invoke_unit(cap: CPtr, label: u64, args: &[u64], caps: &[CPtr]) -> Result<()>
     invoke(cap, label, args, caps).map(|_| ())
 }
 
+/// Sends an invocation of at most four words and no caps without waiting
+/// for the kernel's reply: `seL4_Send` instead of `seL4_Call`. Still one
+/// kernel entry, but the kernel neither tries its IPC fastpath first nor
+/// builds a reply; an error goes unreported. For invocations whose result
+/// the caller would ignore anyway (an I/O port write, an IRQ
+/// acknowledgement on a device's hot path).
+fn invoke_no_reply(cap: CPtr, label: u64, args: &[u64]) {
+    debug_assert!(args.len() <= MSG_REGISTERS_IN_CPU);
+    let mut mrs: Mrs = [0; 4];
+    for (m, &a) in mrs.iter_mut().zip(args) {
+        *m = a;
+    }
+    let len = args.len().min(MSG_REGISTERS_IN_CPU) as u64;
+    syscall::send(cap, MessageInfo::new(label, 0, 0, len), mrs);
+}
+
 /// Where a CNode invocation's slot is: a CNode, an index in it, and the
 /// number of bits of the index to resolve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -477,6 +493,19 @@ impl Cap<kind::IoPort> {
     pub fn x86_ioport_out32(self, port: u16, value: u32) -> Result<()> {
         invoke_unit(self.cptr, label::X86_IO_PORT_OUT32, &[port as u64, value as u64], &[])
     }
+    /// `seL4_X86_IOPort_Out8` without waiting for the kernel's reply (an
+    /// error, such as a port outside the cap's range, goes unreported).
+    pub fn x86_ioport_out8_no_reply(self, port: u16, value: u8) {
+        invoke_no_reply(self.cptr, label::X86_IO_PORT_OUT8, &[port as u64, value as u64])
+    }
+    /// `seL4_X86_IOPort_Out16` likewise.
+    pub fn x86_ioport_out16_no_reply(self, port: u16, value: u16) {
+        invoke_no_reply(self.cptr, label::X86_IO_PORT_OUT16, &[port as u64, value as u64])
+    }
+    /// `seL4_X86_IOPort_Out32` likewise.
+    pub fn x86_ioport_out32_no_reply(self, port: u16, value: u32) {
+        invoke_no_reply(self.cptr, label::X86_IO_PORT_OUT32, &[port as u64, value as u64])
+    }
 }
 
 /// Electrical description of an IOAPIC interrupt line.
@@ -515,6 +544,11 @@ impl Cap<kind::IrqHandler> {
     /// `seL4_IRQHandler_Ack`: allows the next interrupt on this line.
     pub fn irq_handler_ack(self) -> Result<()> {
         invoke_unit(self.cptr, label::IRQ_ACK_IRQ, &[], &[])
+    }
+    /// `seL4_IRQHandler_Ack` without waiting for the kernel's reply (an
+    /// error goes unreported).
+    pub fn irq_handler_ack_no_reply(self) {
+        invoke_no_reply(self.cptr, label::IRQ_ACK_IRQ, &[])
     }
     /// `seL4_IRQHandler_SetNotification`: interrupts signal `ntfn` (with its badge).
     pub fn irq_handler_set_notification(self, ntfn: Cap<kind::Notification>) -> Result<()> {

@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
 """The files system: Pride's file server on the sDDF block path, described
-with sdfgen's Sddf.Blk as LionsOS describes a file system over a block
-device: the virtio-blk driver, the block virtualiser, and the file server
-`fs` (object-servers/fs) as the virtualiser's one client, on partition 0.
+the way LionsOS describes a file system: sdfgen's Sddf.Blk (the virtio-blk
+driver, the block virtualiser) and LionsOs.FileSystem.Fat, which makes the
+file server `fs` (object-servers/fs) the virtualiser's client on partition
+0 and connects a LionsOS file-system client PD to it (command and
+completion queues, a data region, a channel, and both configuration
+blobs). Pride's server speaks the same protocol as LionsOS's FAT server
+(on littlefs); the C client `fs_lions_client` (lionsos-compat/fs-client)
+runs a script against it.
 
-`fs` is also a Pride object server (its manifest offers `fs`): clients
-reach it through the connection manager, not through channels of this
-file.
+`fs` is also a Pride object server (its manifest offers `fs`): Pride
+clients reach it through the connection manager, not through channels of
+this file. sdfgen's Fat gives the server four worker-thread stacks (LionsOS's
+FAT server runs coroutines) and a 64 MiB data region; `fit_lionsos_fs` takes
+the stacks out and gives the data region SHARE bytes (see pride_sdfgen). The
+server's block queues stay where sdfgen put them, above 0xa000_0000, where
+Pride allows regions too.
 
 The device and its placement are the block system's (blk.py): the same
 I/O window, interrupt and physical addresses, so `files` and `blk` cannot
@@ -19,17 +28,17 @@ and the configuration blobs in OUTDIR/files/)
 import sys
 from pathlib import Path
 
-from sdfgen import SystemDescription
+from sdfgen import LionsOs, SystemDescription
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs, order_placed_regions  # noqa: E402
+from pride_sdfgen import add_region_paddr, empty_sddf, fit_lionsos_fs, install_blobs, order_placed_regions  # noqa: E402
 
 SDF = SystemDescription
 
 BOUNCE_SIZE = 0xA000
 PADDR_TOP = 0x1E00_0000 + BOUNCE_SIZE
 RINGS_PADDR = 0x1E10_0000
-FS_DATA = 0x10_0000  # the file server's data region: 1 MiB
+SHARE = 0x10_0000  # the LionsOS client's data region: 1 MiB
 PCI_CONFIG_PORT = 0xCF8
 BAR0 = 0x6100
 BAR0_PORTS = 0x80
@@ -44,6 +53,7 @@ def main() -> None:
     driver = SDF.ProtectionDomain("fs_driver", "blk-virtio.elf", priority=200)
     virt = SDF.ProtectionDomain("fs_virt", "blk-virt.elf", priority=199)
     fs = SDF.ProtectionDomain("fs", "fs.elf", priority=150)
+    client = SDF.ProtectionDomain("fs_lions_client", "fs-lions-client.elf", priority=100)
     driver.add_ioport(SDF.IoPort(PCI_CONFIG_PORT, 8, id=22))
     driver.add_ioport(SDF.IoPort(BAR0, BAR0_PORTS, id=23))
     driver.add_irq(
@@ -59,13 +69,17 @@ def main() -> None:
     rings = SDF.MemoryRegion(sdf, "virtio_blk_rings", 0x10_0000, paddr=RINGS_PADDR)
     sdf.add_mr(rings)
     driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
-    for pd in (driver, virt, fs):
+    for pd in (driver, virt, fs, client):
         sdf.add_pd(pd)
     blk = empty_sddf().Blk(sdf, None, driver, virt)
-    blk.add_client(fs, partition=0, data_size=FS_DATA)
+    # Adds fs to the virtualiser's clients (partition 0) as it connects.
+    fat = LionsOs.FileSystem.Fat(sdf, fs, client, blk=blk, partition=0)
+    assert fat.connect()
     assert blk.connect()
     assert blk.serialise_config(str(blobs))
+    assert fat.serialise_config(str(blobs))
     text = order_placed_regions(sdf.render())
+    text = fit_lionsos_fs(text, blobs, "fs_server_fs.data", "fs_client_fs_lions_client.data", SHARE)
     text = add_region_paddr(text, "blk-virtio.elf", "virtio_rings_paddr", "virtio_blk_rings")
     (out / "files.system").write_text(text)
     placement = [
@@ -73,6 +87,8 @@ def main() -> None:
         ("fs_driver", ".device_resources", "fs_driver_device_resources.data", "devres.data"),
         ("fs_virt", ".blk_virt_config", "blk_virt.data", "virt.data"),
         ("fs", ".blk_client_config", "blk_client_fs.data", "fs.data"),
+        ("fs", ".fs_server_config", "fs_server_fs.data", "fs-server.data"),
+        ("fs_lions_client", ".fs_client_config", "fs_client_fs_lions_client.data", "fs-client.data"),
     ]
     install_blobs(out, "files", placement)
 

@@ -23,11 +23,13 @@ extern crate alloc;
 
 mod census;
 mod connections;
+mod files;
 mod loader;
 mod mediation;
 mod objects;
 mod resources;
 mod scenario;
+mod scenario_files;
 mod scenario_lionsos;
 mod scenario_security;
 mod serial;
@@ -81,7 +83,10 @@ core::arch::global_asm!(
     main = sym root_main,
 );
 
-const HEAP_BYTES: usize = 512 * 1024;
+/// 2 MiB: the per-frame records of the default system's Microkit regions
+/// (kept for their PDs' restarts) and images read from disk (up to
+/// `files::DISK_IMAGE_MAX`) live here too.
+const HEAP_BYTES: usize = 2 * 1024 * 1024;
 
 #[repr(C, align(4096))]
 struct HeapMemory([u8; HEAP_BYTES]);

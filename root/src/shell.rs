@@ -288,6 +288,12 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
         Command::StorePut { .. } | Command::StoreGet { .. } | Command::StoreLs | Command::StoreRm { .. } => {
             shell_store(sup, cmd)
         }
+        Command::Ls { path } => sup.shell_ls(path),
+        Command::Cat { path } => sup.shell_cat(path),
+        Command::Write { path, text } => sup.shell_write(path, text),
+        Command::Rm { path } => sup.shell_rm_mkdir(path, false),
+        Command::Mkdir { path } => sup.shell_rm_mkdir(path, true),
+        Command::Df => sup.shell_df(),
         Command::Netstat => shell_netstat(sup),
         Command::Ping => {
             match ping(sup, 1) {

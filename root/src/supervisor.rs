@@ -133,12 +133,15 @@ pub enum SupError {
     },
     /// A system description was refused: the message says where and why.
     BadSystem(String),
+    /// An image could not be read from the file system.
+    DiskImage(String),
 }
 
 impl core::fmt::Display for SupError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             SupError::NoImage(i) => write!(f, "no image '{i}' (see 'images')"),
+            SupError::DiskImage(why) => write!(f, "cannot read the image from the file system: {why}"),
             SupError::BadManifest(i, e) => {
                 write!(f, "image '{i}' has an unusable manifest ({e:?})")
             }
@@ -217,8 +220,30 @@ pub struct Supervisor {
     pub pd_setups: alloc::collections::BTreeMap<u32, crate::systems::PdSetup>,
     /// The shell's own connections: (service, endpoint copy, generation).
     pub shell_conns: Vec<(String, Cap<kind::Endpoint>, u64)>,
+    /// Images read from the file system (`launch /PATH`), by path, kept
+    /// while a component made from them may start again.
+    pub disk_images: alloc::collections::BTreeMap<String, (ImageBytes, Manifest)>,
     next_instance: u64,
     tsc_per_ms: u64,
+}
+
+/// A component image's bytes: in the image archive (for the whole run),
+/// or read from the file system (shared with the supervisor's table of
+/// disk images).
+#[derive(Clone, Debug)]
+pub enum ImageBytes {
+    Archive(&'static [u8]),
+    Disk(alloc::rc::Rc<[u8]>),
+}
+
+impl core::ops::Deref for ImageBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            ImageBytes::Archive(b) => b,
+            ImageBytes::Disk(b) => b,
+        }
+    }
 }
 
 impl Supervisor {
@@ -242,6 +267,7 @@ impl Supervisor {
             settled: false,
             containers: alloc::collections::BTreeMap::new(),
             shell_conns: Vec::new(),
+            disk_images: alloc::collections::BTreeMap::new(),
             out,
             objs,
             endpoint,
@@ -271,8 +297,16 @@ impl Supervisor {
         self.log.push(now, text);
     }
 
-    /// The image bytes and manifest of `image`.
-    pub fn image(&self, image: &str) -> Result<(&'static [u8], Manifest), SupError> {
+    /// The image bytes and manifest of `image`: from the image archive,
+    /// or (a path) as `launch` read it from the file system.
+    pub fn image(&self, image: &str) -> Result<(ImageBytes, Manifest), SupError> {
+        if image.starts_with('/') {
+            return self
+                .disk_images
+                .get(image)
+                .cloned()
+                .ok_or_else(|| SupError::NoImage(image.to_string()));
+        }
         let bytes = self
             .archive
             .get(image)
@@ -282,7 +316,7 @@ impl Supervisor {
             .get(&format!("{image}.manifest"))
             .ok_or_else(|| SupError::NoImage(image.to_string()))?;
         let manifest = Manifest::decode(m).map_err(|e| SupError::BadManifest(image.to_string(), e))?;
-        Ok((bytes, manifest))
+        Ok((ImageBytes::Archive(bytes), manifest))
     }
 
     pub(crate) fn instance_index(&self, number: u64) -> Option<usize> {
@@ -335,6 +369,9 @@ impl Supervisor {
     /// Starts a component from `image`, named `name` (default: the
     /// manifest's name). Returns its id.
     pub fn launch(&mut self, image: &str, name: Option<&str>) -> Result<u32, SupError> {
+        if image.starts_with('/') {
+            self.load_disk_image(image)?;
+        }
         let (_, manifest) = self.image(image)?;
         let name = name.unwrap_or(&manifest.name).to_string();
         self.table
@@ -438,7 +475,7 @@ impl Supervisor {
             .map(|p| p.patches.iter().map(|(v, b)| (*v, b.as_slice())).collect())
             .unwrap_or_default();
         let spec = LaunchSpec {
-            image: bytes,
+            image: &bytes,
             instance: number,
             priority: pd.map_or(manifest.priority, |p| p.priority),
             boot: boot_page::Header {
@@ -1025,6 +1062,12 @@ impl Supervisor {
             api::CONNECT => {
                 let label = self.connect(idx, mr(0));
                 syscall::reply(MessageInfo::new(label, 0, 0, 0), [0; 4]);
+                Event::Nothing
+            }
+            api::PEER => {
+                let peer = self.channel_peer_admitted(self.instances[idx].component, mr(0));
+                let (label, id) = peer.map_or((api::NOT_FOUND, 0), |id| (api::OK, id as u64));
+                syscall::reply(MessageInfo::new(label, 0, 0, 1), [id, 0, 0, 0]);
                 Event::Nothing
             }
             api::QUIESCED => {

@@ -355,15 +355,18 @@ impl Supervisor {
             }
             for m in &pd.maps {
                 let mr = &sys.memory_regions[m.mr];
-                let end = m.vaddr + mr.size;
-                if m.vaddr < 0x2000_0000 || end > pride_rt::component::HEAP_BASE {
+                let end = m.vaddr.saturating_add(mr.size);
+                let inside = |(lo, hi): (u64, u64)| m.vaddr >= lo && end <= hi;
+                if !pride_rt::component::REGION_WINDOWS.into_iter().any(inside) {
                     return Err(refuse(
                         &pd.name,
                         format!(
-                            "map of '{}' at {:#x} is outside 0x20000000..{:#x}, where Pride puts regions",
+                            "map of '{}' at {:#x} is outside {}, where Pride puts regions",
                             mr.name,
                             m.vaddr,
-                            pride_rt::component::HEAP_BASE
+                            pride_rt::component::REGION_WINDOWS
+                                .map(|(lo, hi)| format!("{lo:#x}..{hi:#x}"))
+                                .join(" and ")
                         ),
                     ));
                 }
@@ -669,6 +672,42 @@ impl Supervisor {
         } else {
             offered.clone()
         })
+    }
+
+    /// The component at the other end of channel `ch` of PD `id` (a
+    /// running system's), from its system description.
+    pub(crate) fn channel_peer(&self, id: u32, ch: u64) -> Option<u32> {
+        let record = self.systems.iter().find(|s| s.pds.contains(&id))?;
+        let text = self.archive.get(&format!("systems/{}.system", record.name))?;
+        let sys = sdf::parse(core::str::from_utf8(text).ok()?).ok()?;
+        let name = &self.table.by_id(id)?.name;
+        let me = sys.protection_domains.iter().position(|pd| pd.name == *name)?;
+        let peer = sys.channels_of(me).into_iter().find(|c| u64::from(c.id) == ch)?.peer;
+        let peer_name = &sys.protection_domains[peer].name;
+        record
+            .pds
+            .iter()
+            .copied()
+            .find(|p| self.table.by_id(*p).is_some_and(|r| r.name == *peer_name))
+    }
+
+    /// [`Self::channel_peer`] for a PD that is an object server, if the
+    /// policy lets the peer use its service (`connect` on `service:NAME`,
+    /// as for a connection): the channel is the peer's connection. Asking
+    /// also teaches the security server the peer's label, so that the
+    /// server's own decisions for that subject can be made.
+    pub(crate) fn channel_peer_admitted(&mut self, id: u32, ch: u64) -> Option<u32> {
+        let peer = self.channel_peer(id, ch)?;
+        let service = self.offered_service(id, &self.table.by_id(id)?.manifest.clone())?;
+        let object = format!("service:{service}");
+        match self.ask(peer, &object, security_srv::Operation::Connect) {
+            Ok(true) => Some(peer),
+            _ => {
+                let label = self.label_of(peer);
+                self.event(format!("policy: {label} may not use '{service}' over its channel"));
+                None
+            }
+        }
     }
 
     /// `systems`: the running subsystems and their PDs.

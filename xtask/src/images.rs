@@ -153,7 +153,8 @@ pub fn build_components(ws: &Path) -> Result<Vec<BuiltImage>> {
         .collect()
 }
 
-/// Packs `images` and `boot_cfg` into an archive and builds a root task
+/// Packs `images` (but not the disk-only ones, `files::DISK_IMAGES`) and
+/// `boot_cfg` into an archive and builds a root task
 /// around it; returns the path of the root ELF for QEMU, kept under
 /// `target/images/<image_name>/root.elf`.
 pub fn build_image(ws: &Path, image_name: &str, images: &[BuiltImage], boot_cfg: &str) -> Result<PathBuf> {
@@ -162,6 +163,10 @@ pub fn build_image(ws: &Path, image_name: &str, images: &[BuiltImage], boot_cfg:
     let manifest_names: Vec<String> = images.iter().map(|i| format!("{}.manifest", i.name)).collect();
     let mut entries: Vec<(&str, &[u8])> = Vec::new();
     for (i, m) in images.iter().zip(&manifest_names) {
+        // Images that live on the files disk only (`launch /bin/NAME`).
+        if crate::files::DISK_IMAGES.contains(&i.name.as_str()) {
+            continue;
+        }
         entries.push((i.name.as_str(), i.elf.as_slice()));
         entries.push((m.as_str(), i.manifest.as_slice()));
     }

@@ -14,6 +14,7 @@
 
 mod block;
 mod board;
+mod files;
 mod images;
 mod kernel;
 mod linux_guest;
@@ -77,10 +78,11 @@ fn main() -> ExitCode {
 
 /// Debian packages the QEMU side needs (the kernel's own are ensured by `kernel`).
 ///
-/// Also libclang, which the build of fs-core (littlefs2-sys's bindgen)
-/// loads: every command that builds or tests calls this first.
+/// Also what building fs-core needs (libclang for littlefs2-sys's bindgen,
+/// the C compiler and headers): every command that builds or tests calls
+/// this first.
 fn ensure_qemu(ws: &Path) -> Result<board::Qemu> {
-    prereq::ensure_libclang()?;
+    prereq::ensure_littlefs_prereqs()?;
     let q = board::load_qemu(&board::board_dir(ws, board::DEFAULT_BOARD))?;
     prereq::ensure_debian_packages(&[(q.binary.as_str(), q.debian_package.as_str()), ("objcopy", "binutils")])?;
     Ok(q)
@@ -97,7 +99,7 @@ fn kernels() -> Result<(PathBuf, PathBuf)> {
 
 fn build() -> Result<()> {
     let ws = workspace();
-    prereq::ensure_libclang()?;
+    prereq::ensure_littlefs_prereqs()?;
     let (release, debug) = kernels()?;
     let comps = images::build_components(&ws)?;
     let root = images::build_image(&ws, "default", &comps, scenarios::DEFAULT_BOOT_CFG)?;
@@ -134,16 +136,12 @@ fn run(args: &[String]) -> Result<ExitCode> {
             echo_port: Some(echo_port),
         },
     );
-    // A disk for the block subsystem, kept between runs (delete it for a
-    // fresh one): `system start blk` runs the block clients on it.
-    let disk = ws.join("target/disks/run.img");
-    if !disk.exists() {
-        std::fs::create_dir_all(disk.parent().context("disk directory")?)?;
-        std::fs::write(&disk, block::fresh_disk()).with_context(|| format!("writing {}", disk.display()))?;
-    }
+    // The files system's disk, kept between runs (delete it for a fresh
+    // one): what is written to the file system survives.
+    let disk = files::run_disk(&ws, &comps)?;
     board::attach_disk(&mut cmd, &disk, None);
     eprintln!(
-        "xtask: {} is the virtio-blk disk (two partitions; 'system start blk' uses it)",
+        "xtask: {} is the virtio-blk disk of the file server (its files survive runs; delete it for a fresh one)",
         disk.display()
     );
     let status = if std::io::stdin().is_terminal() {
@@ -263,9 +261,14 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         } else {
             None
         };
-        // The block system's scenario gets a fresh disk image.
+        // The block system's scenario gets a fresh disk image, the files
+        // system's a fresh file system.
         let disk = if block::wants_disk(s.boot_cfg, s.input) {
             Some(block::make_disk(&ws)?)
+        } else if files::wants_files_disk(s.boot_cfg, s.input) {
+            let disk = files::scenario_disk(&ws, s.name);
+            files::make_files_disk(&ws, &disk, &comps)?;
+            Some(disk)
         } else {
             None
         };
@@ -284,7 +287,9 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
                     },
                 );
                 if let Some(disk) = &disk {
-                    board::attach_disk(&mut cmd, disk, Some(block::DISK_IOPS));
+                    // The block test's disk is slowed down (see DISK_IOPS).
+                    let iops = block::wants_disk(s.boot_cfg, s.input).then_some(block::DISK_IOPS);
+                    board::attach_disk(&mut cmd, disk, iops);
                 }
                 (cmd, (!s.input.is_empty()).then_some("pride> "))
             }
@@ -307,7 +312,7 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
                 let mut host = scenarios::echo_from_host(port);
                 pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
             }
-            None if disk.is_some() => {
+            None if block::wants_disk(s.boot_cfg, s.input) => {
                 let mut host = block::from_host();
                 pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
             }

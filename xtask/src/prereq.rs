@@ -18,9 +18,10 @@
 //!   `python` (`#!/usr/bin/env python`), which Debian does not provide: the
 //!   venv's `bin/` has it, so callers put that directory first on `PATH`.
 //!
-//! * [`ensure_libclang`] installs `libclang-dev` when no libclang shared
-//!   library is found: `littlefs2-sys` (under `object-servers/fs-core`)
-//!   runs bindgen, which loads libclang while it builds.
+//! * [`ensure_littlefs_prereqs`] installs `libclang-dev` when no libclang
+//!   shared library is found: `littlefs2-sys` (under
+//!   `object-servers/fs-core`) runs bindgen, which loads libclang while it
+//!   builds; and the C compiler and libc headers littlefs's C code needs.
 //!
 //! [`KERNEL_DEBIAN_PACKAGES`] lists what building the kernel needs.
 
@@ -162,10 +163,16 @@ pub fn ensure_python_venv(ws: &Path) -> Result<PathBuf> {
 /// bindgen needs for `stdint.h` and `stdbool.h`).
 pub const LIBCLANG_DEBIAN_PACKAGE: &str = "libclang-dev";
 
-/// Makes sure bindgen can load libclang (for `littlefs2-sys`, which fs-core
-/// uses), installing [`LIBCLANG_DEBIAN_PACKAGE`] if no libclang shared
-/// library is found. Call it before anything compiles fs-core.
-pub fn ensure_libclang() -> Result<()> {
+/// What compiling littlefs's C code needs besides libclang: `cc` and the
+/// libc headers (`lfs_util.h` includes `string.h`, `inttypes.h`, ...).
+pub const LITTLEFS_DEBIAN_PACKAGES: &[(&str, &str)] = &[("cc", "gcc"), ("/usr/include/string.h", "libc6-dev")];
+
+/// Makes sure `littlefs2-sys` (which fs-core uses) can build: the C
+/// compiler and headers ([`LITTLEFS_DEBIAN_PACKAGES`]), and libclang for
+/// its bindgen, installing [`LIBCLANG_DEBIAN_PACKAGE`] if no libclang
+/// shared library is found. Call it before anything compiles fs-core.
+pub fn ensure_littlefs_prereqs() -> Result<()> {
+    ensure_debian_packages(LITTLEFS_DEBIAN_PACKAGES)?;
     if find_libclang().is_some() {
         return Ok(());
     }

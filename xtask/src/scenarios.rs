@@ -38,8 +38,9 @@ pub struct Scenario {
 
 /// The boot script of the default system.
 pub const DEFAULT_BOOT_CFG: &str = "# The default system: ping, the security server (allowlist policy), the store, \
-     the echo server system (sDDF network, virtio-net), then the shell.\n\
-     launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\n";
+     the echo server system (sDDF network, virtio-net), the files system (the file server on \
+     the sDDF block path, virtio-blk), then the shell.\n\
+     launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\nsystem files\n";
 
 /// True if a boot script starts the echo server or the socket server
 /// (`system sockets`), which need a network card.
@@ -55,6 +56,7 @@ const COMPONENTS_CFG: &str = "launch ping\nscenario components\n";
 
 const SECURITY_CFG: &str = "launch ping\nlaunch policy-allowlist\nlaunch store\nscenario security\n";
 const LIONSOS_CFG: &str = "launch ping\nlaunch policy-allowlist\nscenario lionsos\n";
+const FILES_CFG: &str = "launch ping\nlaunch policy-allowlist\nsystem files\nscenario files\n";
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
@@ -260,6 +262,60 @@ fn lionsos() -> Expectation {
     }
 }
 
+fn files() -> Expectation {
+    Expectation {
+        cases: vec![
+            "fs-serves",
+            "posix-component",
+            "durable-across-restart-and-update",
+            "crash-mid-write-consistent",
+            "path-policy",
+            "launch-from-disk",
+        ],
+        checks: vec![
+            Check::contains(
+                "the file server mounted the file system the build made",
+                "[fs] fs: mounted the littlefs on partition 0 (Existing)",
+            ),
+            Check::contains(
+                "a file over 1 MiB written and read back intact (pride-posix)",
+                "[fs-test] fs-test: big: ok (1572864 bytes written and read back intact)",
+            ),
+            Check::contains(
+                "100 files in a directory listed",
+                "[fs-test] fs-test: many: ok (100 files listed with their sizes)",
+            ),
+            Check::contains("rename, unlink, rmdir and their errors", "[fs-test] fs-test: ops: ok"),
+            Check::contains(
+                "the server died in the middle of the writes",
+                "fs: fault injected before a write",
+            ),
+            Check::contains(
+                "the writer's write was cut short by it",
+                "[fs-writer] fs-writer: version B cut short",
+            ),
+            Check::contains("the image read from the disk ran", "hello from an image on the disk"),
+            Check::new(
+                "after the run the disk holds a consistent file system (fs-image check)",
+                |_| {
+                    let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .parent()
+                        .ok_or("no workspace")?;
+                    let disk = crate::files::scenario_disk(ws, "files");
+                    let out = crate::files::fs_image(ws, &disk, &["check".into(), "ls:/many".into()])
+                        .map_err(|e| format!("{e:#}"))?;
+                    let listed = out.lines().filter(|l| l.starts_with("f ")).count();
+                    if !out.starts_with("check: ") || listed != 100 {
+                        return Err(format!("fs-image: {}", out.lines().next().unwrap_or("")));
+                    }
+                    Ok(())
+                },
+            ),
+        ],
+        exit_status: STATUS_PASS,
+    }
+}
+
 fn security() -> Expectation {
     Expectation {
         cases: vec![
@@ -343,6 +399,47 @@ fn shell() -> Expectation {
             Check::contains("usage errors", "error: usage: update NAME IMAGE"),
             Check::contains("mem", "memory: "),
             Check::contains("log", " ms  launch: started 'hello'"),
+            Check::contains("shutdown is announced", "shutdown: powering off"),
+        ],
+        exit_status: 0,
+    }
+}
+
+/// What the `files shell` scenario types at the default system's shell.
+const FILES_SHELL_INPUT: &str = "df\nls /\ncat /README\nmkdir /notes\nwrite /notes/todo buy milk and eggs\n\
+cat /notes/todo\nls /notes\nwrite /private/x nope\ncat /nothing\nrm /notes\nrm /notes/todo\nrm /notes\n\
+ls /notes\nwrite relative x\nlaunch /bin/hello-disk\nls /bin\nshutdown\n";
+
+fn files_shell() -> Expectation {
+    Expectation {
+        cases: vec![],
+        checks: vec![
+            Check::contains("df", "fs: 32768 KiB, "),
+            Check::new("ls / lists the README and /bin", |lines| {
+                let has = |s: &str| lines.iter().any(|l| l.trim_end().ends_with(s));
+                (has(" README") && has(" bin/"))
+                    .then_some(())
+                    .ok_or_else(|| "ls / lacks README or bin/".to_string())
+            }),
+            Check::contains(
+                "cat /README",
+                "This is Pride's file system (littlefs, served by the fs PD).",
+            ),
+            Check::contains("mkdir", "mkdir: /notes"),
+            Check::contains("write", "write: 18 bytes to /notes/todo"),
+            Check::contains("cat what was written", "buy milk and eggs"),
+            Check::contains("ls /notes", "       18  todo"),
+            Check::contains(
+                "a path the policy denies",
+                "error: write: /private/x: permission denied by the security policy",
+            ),
+            Check::contains("a missing file", "error: cat: /nothing: no such file or directory"),
+            Check::contains("a full directory is kept", "error: rm: /notes: directory not empty"),
+            Check::contains("rm a file", "rm: /notes/todo"),
+            Check::contains("then the directory", "error: ls: /notes: no such file or directory"),
+            Check::contains("a bad path", "error: write: relative: invalid argument"),
+            Check::contains("launch from the disk", "[hello-disk] hello from an image on the disk"),
+            Check::contains("the image and its manifest are in /bin", "hello-disk.manifest"),
             Check::contains("shutdown is announced", "shutdown: powering off"),
         ],
         exit_status: 0,
@@ -454,6 +551,26 @@ pub fn all() -> Vec<Scenario> {
             expect: lionsos,
             echo: false,
             timeout_secs: 120,
+        },
+        Scenario {
+            name: "files",
+            launcher: Launcher::Qemu,
+            boot_cfg: FILES_CFG,
+            debug_kernel: false,
+            input: "",
+            expect: files,
+            echo: false,
+            timeout_secs: 300,
+        },
+        Scenario {
+            name: "files shell",
+            launcher: Launcher::Qemu,
+            boot_cfg: DEFAULT_BOOT_CFG,
+            debug_kernel: false,
+            input: FILES_SHELL_INPUT,
+            expect: files_shell,
+            echo: false,
+            timeout_secs: 180,
         },
         Scenario {
             name: "shell",

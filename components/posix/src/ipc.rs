@@ -115,11 +115,14 @@ impl FileService for FsConnection {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), Errno> {
+        // Both paths in one run of bytes (`bytes` pads to whole words).
+        let mut both = Vec::with_capacity(from.len() + to.len());
+        both.extend_from_slice(from.as_bytes());
+        both.extend_from_slice(to.as_bytes());
         let r = Outgoing::new()
             .word(from.len() as u64)
             .word(to.len() as u64)
-            .bytes(from.as_bytes())
-            .bytes(to.as_bytes())
+            .bytes(&both)
             .call(self.0, proto::RENAME);
         ok(&r)
     }

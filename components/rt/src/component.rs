@@ -13,6 +13,7 @@
 //! | 0x2000_0000 .. [`HEAP_BASE`] | free: the regions a Microkit `.system` file maps |
 //! | [`HEAP_BASE`] .. | heap pages, mapped on request (`ALLOC_PAGES`), charged to the quota |
 //! | `pride_supervisor_api::donation::WINDOW_BASE` .. | an object server's donation window |
+//! | 0xa000_0000 .. 0x1_0000_0000 | free: more room for `.system` regions (sdfgen puts some there) |
 //!
 //! ## Registers at entry
 //!
@@ -68,6 +69,15 @@ pub const BOOT_PAGE: u64 = boot_page::ADDRESS;
 /// at an address with no page-map level-4 entry is reported with the
 /// address's upper 32 bits lost, so everything Pride maps stays low.
 pub const HEAP_BASE: u64 = 0x8000_0000;
+/// Where a Microkit `.system` file may map regions ([start, end)): below
+/// the heap, and between the donation window and 4 GiB.
+pub const REGION_WINDOWS: [(u64, u64); 2] = [(0x2000_0000, HEAP_BASE), (0xa000_0000, 0x1_0000_0000)];
+// The heap and the donation window lie between the two.
+const _: () = {
+    use pride_supervisor_api::donation as d;
+    assert!(HEAP_BASE + HEAP_MAX <= d::WINDOW_BASE);
+    assert!(d::WINDOW_BASE + d::WINDOW_SLOTS * d::SESSION_BYTES <= REGION_WINDOWS[1].0);
+};
 /// Most heap bytes a component can map (the quota usually ends it sooner).
 pub const HEAP_MAX: u64 = 0x1000_0000;
 

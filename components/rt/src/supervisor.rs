@@ -188,6 +188,13 @@ pub fn connect(index: u64) -> Result<Cap<Endpoint>, ConnectError> {
     }
 }
 
+/// For a Microkit PD: the component id (security subject) of the PD at
+/// the other end of its channel `ch`, if the supervisor knows one.
+pub fn channel_peer(ch: u64) -> Option<u32> {
+    let r = endpoint().call(MessageInfo::new(api::PEER, 0, 0, 1), [ch, 0, 0, 0]);
+    (r.info.label() == api::OK).then(|| r.mrs[0] as u32)
+}
+
 /// The connection slot of the `index`-th wanted service (made at launch).
 pub fn connection(index: u64) -> Cap<Endpoint> {
     Cap::from_cptr(SLOT_WANTED_BASE + index)

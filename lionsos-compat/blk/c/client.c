@@ -6,7 +6,8 @@
  *
  * Once the virtualiser publishes its storage info it:
  *   1. reads block 0 of its partition, where the disk image carries the
- *      label "PRIDE-PART-<n>", and checks it is its own partition's;
+ *      label "PRIDE-PART-<n>", and checks it is its own partition's (on
+ *      any other disk it stops there, without writing anything);
  *   2. writes a pattern of its own (partition, block and byte dependent)
  *      to blocks 1-4 in one request and to the partition's last block,
  *      then flushes;
@@ -30,6 +31,7 @@
  *      virtualiser meanwhile.
  */
 #include <microkit.h>
+#include <pride_dbg.h>
 #include <pride_sddf/blk.h>
 
 __attribute__((__section__(".blk_client_config"))) pride_blk_client_config_t config;
@@ -79,18 +81,6 @@ static uint64_t issued, answered;
 static void puts_(const char *s)
 {
     microkit_dbg_puts(s);
-}
-
-static void put_dec(uint64_t v)
-{
-    char buf[21];
-    int i = 20;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    puts_(&buf[i]);
 }
 
 static void put_hex(uint64_t v)
@@ -191,9 +181,9 @@ static bool intact_round(uint64_t offset, uint64_t block, uint32_t r)
         uint8_t want = r ? stream_pattern(block, i, r) : pattern(block, i);
         if (got != want) {
             fail("block ");
-            put_dec(block);
+            pride_put_dec(block);
             puts_(" byte ");
-            put_dec(i);
+            pride_put_dec(i);
             puts_(" read back as ");
             put_hex(got);
             puts_(", written as ");
@@ -239,16 +229,16 @@ static void stream_report(const char *what)
     puts_("stream: ");
     puts_(what);
     puts_(" round ");
-    put_dec(round_);
+    pride_put_dec(round_);
     puts_(": ");
-    put_dec(issued);
+    pride_put_dec(issued);
     puts_(" requests made, ");
-    put_dec(answered);
+    pride_put_dec(answered);
     puts_(" answered once each, ");
     if (failures == 0) {
         puts_("read back intact\n");
     } else {
-        put_dec((uint64_t)failures);
+        pride_put_dec((uint64_t)failures);
         puts_(" checks FAILED\n");
     }
 }
@@ -350,15 +340,19 @@ static void end_phase(void)
             puts_("', not ");
             puts_(want);
             puts_(": this is not partition ");
-            put_dec((uint64_t)partition);
+            pride_put_dec((uint64_t)partition);
             puts_("\n");
+            /* Not the test disk (the files disk, say): write nothing. */
+            line_start();
+            puts_("not the block test disk: stopping without writing\n");
+            return;
         }
         break;
     }
     case 2:
         line_start();
         puts_("wrote blocks 1-4 in one request and block ");
-        put_dec(capacity - 1);
+        pride_put_dec(capacity - 1);
         puts_(" (the last), flushed\n");
         break;
     case 3: {
@@ -370,7 +364,7 @@ static void end_phase(void)
         if (ok) {
             line_start();
             puts_("read back blocks 1-4 and ");
-            put_dec(capacity - 1);
+            pride_put_dec(capacity - 1);
             puts_(": intact\n");
         }
         break;
@@ -391,7 +385,7 @@ static void end_phase(void)
         puts_("done: all checks passed\n");
     } else {
         puts_("done: ");
-        put_dec((uint64_t)failures);
+        pride_put_dec((uint64_t)failures);
         puts_(" checks FAILED\n");
         return;
     }
@@ -410,7 +404,7 @@ static void responses(void)
         }
         if (!e) {
             fail("a response to request ");
-            put_dec(r.id);
+            pride_put_dec(r.id);
             puts_(", which is not in flight\n");
             continue;
         }
@@ -421,11 +415,11 @@ static void responses(void)
             puts_(": answered ");
             puts_(status_name(r.status));
             puts_(" (");
-            put_dec(r.success_count);
+            pride_put_dec(r.success_count);
             puts_(" blocks), expected ");
             puts_(status_name(e->status));
             puts_(" (");
-            put_dec(e->count);
+            pride_put_dec(e->count);
             puts_(" blocks)\n");
         } else if (e->status != PRIDE_BLK_RESP_OK) {
             line_start();
@@ -453,9 +447,9 @@ static void maybe_start(void)
     capacity = info->capacity;
     line_start();
     puts_("partition ");
-    put_dec((uint64_t)partition);
+    pride_put_dec((uint64_t)partition);
     puts_(" ready: ");
-    put_dec(capacity);
+    pride_put_dec(capacity);
     puts_(" blocks of 4096 bytes\n");
     if (capacity < RUN_START + RUN_BLOCKS + 1 || capacity < STREAM_START + STREAM_BLOCKS + 1 ||
         config.data.size < STREAM_READ_BUF + STREAM_BLOCKS * BLOCK) {

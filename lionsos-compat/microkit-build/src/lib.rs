@@ -3,7 +3,8 @@
 //! Called from the build script of a crate with PDs written in C: compiles
 //! the C sources, with `microkit/c/defaults.c` (weak default entry points),
 //! by gcc, freestanding, against the project's own headers
-//! (`microkit/include/microkit.h`, `sddf/include/pride_sddf/*.h`), into a
+//! (`microkit/include/microkit.h`, `sddf/include/pride_sddf/*.h`,
+//! `fs-protocol/include/lions/fs/protocol.h`), into a
 //! static library that the crate's `microkit::c_protection_domain!` binary
 //! links (Rust PDs of the same crate pull nothing from it). Warnings are
 //! errors.
@@ -24,7 +25,11 @@ fn lionsos_compat() -> PathBuf {
 pub fn compile_c_pd(sources: &[&str], lib: &str) {
     let root = lionsos_compat();
     let defaults = root.join("microkit/c/defaults.c");
-    let includes = [root.join("microkit/include"), root.join("sddf/include")];
+    let includes = [
+        root.join("microkit/include"),
+        root.join("sddf/include"),
+        root.join("fs-protocol/include"),
+    ];
     for s in sources {
         println!("cargo:rerun-if-changed={s}");
     }

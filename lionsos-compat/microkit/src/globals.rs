@@ -112,7 +112,7 @@ pub fn flush_deferred() {
     // SAFETY: as above.
     unsafe { addr_of_mut!(microkit_have_signal).write_volatile(0) };
     if (BASE_IRQ_CAP..BASE_IRQ_CAP + 64).contains(&cap) {
-        let _ = kernel_iface::Cap::<kernel_iface::cap::kind::IrqHandler>::from_cptr(cap).irq_handler_ack();
+        kernel_iface::Cap::<kernel_iface::cap::kind::IrqHandler>::from_cptr(cap).irq_handler_ack_no_reply();
     } else {
         kernel_iface::Cap::<kernel_iface::cap::kind::Notification>::from_cptr(cap).signal();
     }

@@ -158,7 +158,7 @@ pub fn irq_ack(ch: Channel) {
         pride_rt::println!("{}: irq_ack on channel {ch}, which has no IRQ", globals::name());
         return;
     }
-    let _ = Cap::<IrqHandler>::from_cptr(BASE_IRQ_CAP + ch as u64).irq_handler_ack();
+    Cap::<IrqHandler>::from_cptr(BASE_IRQ_CAP + ch as u64).irq_handler_ack_no_reply();
 }
 
 /// Notification bits a [`wait_channel`] took that were not its own: the

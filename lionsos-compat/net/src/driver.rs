@@ -11,7 +11,8 @@
 //! Buffers are sDDF's: the receive virtualiser hands the driver free
 //! buffers by I/O (physical) address, the transmit virtualiser full ones.
 //! Each goes to the device as a two-descriptor chain: a 10-byte virtio-net
-//! header kept in the rings region, then the buffer.
+//! header kept in the rings region (its descriptor written once, when the
+//! queue is set up), then the buffer.
 //!
 //! ## Replacement without losing buffers
 //!
@@ -29,6 +30,18 @@
 //!   dropped);
 //! - at `init` the driver does the same with whatever the table still
 //!   holds (a driver that crashed could not), then sets the device up.
+//!
+//! ## Transmit interrupts only when someone waits
+//!
+//! The device interrupts for a sent frame only while the transmit
+//! virtualiser waits for sent buffers (it asked for a signal on its free
+//! queue) and the device holds some: otherwise the driver sets
+//! `VRING_AVAIL_F_NO_INTERRUPT` on the transmit queue and collects sent
+//! buffers whenever it runs anyway (every receive interrupt, every frame
+//! to send). A frame arriving alone into an idle system thus costs one
+//! interrupt, not two (the second, for its echo having been sent, woke the
+//! driver only to move one buffer nobody was waiting for). The transmit
+//! virtualiser wakes the driver when it starts to wait (see `virt.rs`).
 
 use alloc::vec::Vec;
 
@@ -38,7 +51,7 @@ use pci_io::{IoWindow, PciConfig};
 use sddf::config::net::NetDriverConfig;
 use sddf::net::NetDescriptor;
 use sddf::shared::{Fence, SharedMemory};
-use virtio_ring::{write_desc, QueueLayout, DESC_NEXT, DESC_WRITE, USED_F_NO_NOTIFY};
+use virtio_ring::{write_desc, QueueLayout, AVAIL_F_NO_INTERRUPT, DESC_NEXT, DESC_WRITE, USED_F_NO_NOTIFY};
 
 use crate::{config, link, Link};
 
@@ -89,47 +102,62 @@ struct Queue {
     used: u16,
     /// Free two-descriptor chains (chain c uses descriptors 2c and 2c+1).
     free_chains: Vec<u16>,
-    headers: usize,
+    /// The device writes the buffers (receive) or reads them (transmit).
+    device_writes: bool,
     /// This queue's in-flight table in the rings region.
     in_flight: usize,
 }
 
 impl Queue {
-    fn new(layout: QueueLayout, headers: usize, in_flight: usize) -> Queue {
+    /// A queue whose chains all start with their header: descriptor 2c
+    /// (the chain's 10-byte header in the rings region, zeroed, which the
+    /// device writes on receive and reads as "no offloads" on transmit)
+    /// leading to descriptor 2c+1 (the buffer). Only the buffer descriptor
+    /// changes from one use of a chain to the next.
+    fn new(
+        mem: &mut SharedRegion,
+        rings_paddr: u64,
+        layout: QueueLayout,
+        headers: usize,
+        in_flight: usize,
+        device_writes: bool,
+    ) -> Queue {
+        let flags = if device_writes { DESC_WRITE } else { 0 };
+        for c in 0..layout.size / 2 {
+            let header = headers + 16 * c as usize;
+            for i in (0..16).step_by(8) {
+                mem.store_u64(header + i, 0);
+            }
+            write_desc(
+                mem,
+                &layout,
+                2 * c,
+                rings_paddr + header as u64,
+                NET_HEADER as u32,
+                flags | DESC_NEXT,
+                2 * c + 1,
+            );
+        }
         Queue {
             layout,
             avail: 0,
             used: 0,
             free_chains: (0..layout.size / 2).rev().collect(),
-            headers,
+            device_writes,
             in_flight,
         }
     }
-    /// Fills one chain (header, buffer) and publishes it.
-    fn push(&mut self, mem: &mut SharedRegion, rings_paddr: u64, buffer: u64, len: u32, device_writes: bool) -> bool {
+    /// Fills one chain's buffer descriptor and publishes the chain.
+    fn push(&mut self, mem: &mut SharedRegion, buffer: u64, len: u32) -> bool {
         let Some(c) = self.free_chains.pop() else {
             return false;
         };
         // Written down before the device can see it.
         mem.store_u64(self.in_flight + 8 * c as usize, buffer);
-        let (h, d) = (2 * c, 2 * c + 1);
-        let header = self.headers + 16 * c as usize;
-        for i in (0..16).step_by(8) {
-            mem.store_u64(header + i, 0);
-        }
-        let flags = if device_writes { DESC_WRITE } else { 0 };
+        let flags = if self.device_writes { DESC_WRITE } else { 0 };
         let l = &self.layout;
-        write_desc(
-            mem,
-            l,
-            h,
-            rings_paddr + header as u64,
-            NET_HEADER as u32,
-            flags | DESC_NEXT,
-            d,
-        );
-        write_desc(mem, l, d, buffer, len, flags, 0);
-        mem.store_u16(l.avail_slot(self.avail), h);
+        write_desc(mem, l, 2 * c + 1, buffer, len, flags, 0);
+        mem.store_u16(l.avail_slot(self.avail), 2 * c);
         mem.fence(Fence::Release);
         self.avail = self.avail.wrapping_add(1);
         mem.store_u16(l.avail_idx(), self.avail);
@@ -238,8 +266,19 @@ impl Driver {
         }
         self.dev
             .out32(reg::QUEUE_PFN, ((self.rings_paddr + base as u64) >> 12) as u32);
-        let in_flight = if index == 0 { RX_IN_FLIGHT } else { TX_IN_FLIGHT };
-        Some(Queue::new(layout, headers, in_flight))
+        let (in_flight, device_writes) = if index == 0 {
+            (RX_IN_FLIGHT, true)
+        } else {
+            (TX_IN_FLIGHT, false)
+        };
+        Some(Queue::new(
+            &mut self.rings,
+            self.rings_paddr,
+            layout,
+            headers,
+            in_flight,
+            device_writes,
+        ))
     }
 
     /// Stops the device: after a reset it touches no memory and raises no
@@ -304,13 +343,7 @@ impl Driver {
         loop {
             while !q.free_chains.is_empty() {
                 let Ok(d) = self.virt_rx.free.dequeue() else { break };
-                q.push(
-                    &mut self.rings,
-                    self.rings_paddr,
-                    d.io_or_offset,
-                    sddf::net::BUFFER_SIZE as u32,
-                    true,
-                );
+                q.push(&mut self.rings, d.io_or_offset, sddf::net::BUFFER_SIZE as u32);
                 added = true;
             }
             if q.free_chains.is_empty() || 2 * q.in_flight() >= usize::from(q.layout.size / 2) {
@@ -352,7 +385,7 @@ impl Driver {
         loop {
             while !q.free_chains.is_empty() {
                 let Ok(d) = self.virt_tx.active.dequeue() else { break };
-                q.push(&mut self.rings, self.rings_paddr, d.io_or_offset, d.len as u32, false);
+                q.push(&mut self.rings, d.io_or_offset, d.len as u32);
                 sent = true;
             }
             if q.free_chains.is_empty() || self.virt_tx.active.request_signal_and_recheck() {
@@ -361,6 +394,33 @@ impl Driver {
         }
         if sent && q.kick_needed(&self.rings) {
             self.dev.out16(reg::QUEUE_NOTIFY, 1);
+        }
+    }
+
+    /// Has the device interrupt for sent frames only while the transmit
+    /// virtualiser waits for sent buffers and the device holds some (see
+    /// the module documentation). Turning the interrupt on, the driver
+    /// looks again for frames the device sent meanwhile, which raised none.
+    fn arm_tx_interrupt(&mut self) {
+        loop {
+            let Some(q) = self.txq.as_ref() else { return };
+            let wanted = q.in_flight() > 0 && self.virt_tx.free.require_signal();
+            let flags = if wanted { 0 } else { AVAIL_F_NO_INTERRUPT };
+            let at = q.layout.avail_flags();
+            if self.rings.load_u16(at) != flags {
+                self.rings.store_u16(at, flags);
+            }
+            if !wanted {
+                return;
+            }
+            // The flag store before the used index load.
+            self.rings.fence(Fence::SeqCst);
+            if self.rings.load_u16(q.layout.used_idx()) == q.used {
+                return;
+            }
+            // Sent meanwhile: returning them signals the virtualiser,
+            // which withdraws its request (so the loop ends).
+            self.transmitted();
         }
     }
 
@@ -425,6 +485,7 @@ impl microkit::Handler for Driver {
         );
         self.refill_rx();
         self.transmit();
+        self.arm_tx_interrupt();
         // After a restart the interrupt may have been left unacknowledged
         // (masked) by the driver that was replaced.
         microkit::irq_ack(self.irq);
@@ -451,12 +512,14 @@ impl microkit::Handler for Driver {
             self.refill_rx();
             self.transmitted();
             self.transmit();
+            self.arm_tx_interrupt();
             microkit::irq_ack(self.irq);
         } else if ch == self.rx_ch {
             self.refill_rx();
         } else if ch == self.tx_ch {
             self.transmit();
             self.transmitted();
+            self.arm_tx_interrupt();
         }
     }
 }

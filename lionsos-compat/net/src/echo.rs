@@ -133,6 +133,10 @@ impl Echo {
                 }
                 echo.announced = false;
             }
+            if s.state() == tcp::State::Listen {
+                // No connection: nothing to announce, echo or close.
+                continue;
+            }
             if s.state() == tcp::State::Established && !echo.announced {
                 echo.announced = true;
                 if let Some(peer) = s.remote_endpoint() {
@@ -186,11 +190,14 @@ impl Echo {
             {
                 taken += 1;
             }
-            let mut moved = self.serve();
+            self.serve();
             while self.iface.poll_egress(t, &mut self.dev, &mut self.sockets) != PollResult::None {}
-            // Sockets whose state changed while sending (a TCP close) are
-            // served again below.
-            moved |= self.serve();
+            // Sockets whose state changed while sending (a TCP close), or
+            // that can move more now that their transmit buffers were
+            // emptied, are served again; what that moves needs another
+            // round. (What the first `serve` moved was just sent: no round
+            // for that, the checks below look for more frames.)
+            let moved = self.serve();
             self.notify_peers();
             if moved || taken == INGRESS_BATCH {
                 continue;

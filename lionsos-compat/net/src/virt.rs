@@ -389,7 +389,9 @@ impl VirtTx {
     /// the driver's notification per packet is saved. A client runs short
     /// only by sending, and every frame it sends wakes this virtualiser
     /// (after the client took the buffer), so the check below sees it
-    /// before the client can wait for buffers.
+    /// before the client can wait for buffers. The driver, for its part,
+    /// has the device interrupt for sent frames only while this request
+    /// stands, so a new request wakes it.
     fn tx_return(&mut self) {
         let mut returned = 0u64;
         loop {
@@ -414,7 +416,14 @@ impl VirtTx {
                 self.driver.free.cancel_signal();
                 break;
             }
+            // The driver has the device interrupt for sent frames only
+            // while this request stands: on a new one, wake the driver so
+            // that it turns the interrupt on (`driver.rs`).
+            let asked = self.driver.free.require_signal();
             if self.driver.free.request_signal_and_recheck() {
+                if !asked {
+                    microkit::notify(self.driver_ch);
+                }
                 break;
             }
         }

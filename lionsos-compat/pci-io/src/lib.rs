@@ -75,19 +75,19 @@ impl IoWindow {
         self.base
     }
     pub fn out8(&self, reg: u16, value: u8) {
-        let _ = self.ports.x86_ioport_out8(self.base + reg, value);
+        self.ports.x86_ioport_out8_no_reply(self.base + reg, value);
     }
     pub fn in8(&self, reg: u16) -> u8 {
         self.ports.x86_ioport_in8(self.base + reg).unwrap_or(0)
     }
     pub fn out16(&self, reg: u16, value: u16) {
-        let _ = self.ports.x86_ioport_out16(self.base + reg, value);
+        self.ports.x86_ioport_out16_no_reply(self.base + reg, value);
     }
     pub fn in16(&self, reg: u16) -> u16 {
         self.ports.x86_ioport_in16(self.base + reg).unwrap_or(0)
     }
     pub fn out32(&self, reg: u16, value: u32) {
-        let _ = self.ports.x86_ioport_out32(self.base + reg, value);
+        self.ports.x86_ioport_out32_no_reply(self.base + reg, value);
     }
     pub fn in32(&self, reg: u16) -> u32 {
         self.ports.x86_ioport_in32(self.base + reg).unwrap_or(0)

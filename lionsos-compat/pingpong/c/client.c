@@ -7,23 +7,12 @@
  *            41 and expects 42, and reports each step on the console.
  */
 #include <microkit.h>
+#include <pride_dbg.h>
 
 #define SERVER_CH 0
 
 /* Patched by the supervisor with the region's address (setvar_vaddr). */
 uintptr_t shared_vaddr;
-
-static void put_dec(unsigned long v)
-{
-    char buf[21];
-    int i = 20;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    microkit_dbg_puts(&buf[i]);
-}
 
 void init(void)
 {
@@ -44,14 +33,14 @@ void notified(microkit_channel ch)
         return;
     }
     microkit_dbg_puts("pp_client: server wrote ");
-    put_dec(shared[1]);
+    pride_put_dec(shared[1]);
     microkit_dbg_puts("\n");
     microkit_mr_set(0, 41);
     microkit_msginfo reply = microkit_ppcall(SERVER_CH, microkit_msginfo_new(7, 1));
     microkit_dbg_puts("pp_client: ppc label ");
-    put_dec(microkit_msginfo_get_label(reply));
+    pride_put_dec(microkit_msginfo_get_label(reply));
     microkit_dbg_puts(" answered ");
-    put_dec(microkit_mr_get(0));
+    pride_put_dec(microkit_mr_get(0));
     microkit_dbg_puts("\n");
 }
 

@@ -111,6 +111,7 @@ pub struct NetDescriptor {
 impl RingEntry for NetDescriptor {
     const SIZE: usize = DESCRIPTOR_SIZE;
 
+    #[inline(always)]
     fn read<M: SharedMemory + ?Sized>(mem: &M, at: usize) -> Self {
         NetDescriptor {
             io_or_offset: mem.load_u64(at + DESCRIPTOR_IO_OR_OFFSET),
@@ -119,6 +120,7 @@ impl RingEntry for NetDescriptor {
         }
     }
 
+    #[inline(always)]
     fn write<M: SharedMemory + ?Sized>(&self, mem: &mut M, at: usize) {
         mem.store_u64(at + DESCRIPTOR_IO_OR_OFFSET, self.io_or_offset);
         mem.store_u16(at + DESCRIPTOR_LEN, self.len);
@@ -156,6 +158,7 @@ impl<M: SharedMemory> NetQueue<M> {
         self.ring.memory_mut().store_u32(QUEUE_CONSUMER_SIGNALLED, 0);
     }
 
+    #[inline(always)]
     pub fn capacity(&self) -> u32 {
         self.ring.capacity()
     }
@@ -173,6 +176,7 @@ impl<M: SharedMemory> NetQueue<M> {
 
     /// Descriptors in the queue; `Corrupted` if the indices claim more than
     /// the capacity.
+    #[inline(always)]
     pub fn len(&self) -> Result<u32, QueueError> {
         self.ring.len()
     }
@@ -184,21 +188,25 @@ impl<M: SharedMemory> NetQueue<M> {
 
     /// True if there is nothing to dequeue (a corrupted queue is not empty:
     /// dequeueing from it reports the corruption).
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
         self.len() == Ok(0)
     }
 
     /// True if nothing can be enqueued (full, or corrupted).
+    #[inline(always)]
     pub fn is_full(&self) -> bool {
         self.len().map_or(true, |len| len == self.capacity())
     }
 
     /// Producer: appends a descriptor.
+    #[inline(always)]
     pub fn enqueue(&mut self, descriptor: NetDescriptor) -> Result<(), QueueError> {
         self.ring.enqueue(&descriptor)
     }
 
     /// Consumer: takes the oldest descriptor.
+    #[inline(always)]
     pub fn dequeue(&mut self) -> Result<NetDescriptor, QueueError> {
         self.ring.dequeue()
     }
@@ -217,6 +225,7 @@ impl<M: SharedMemory> NetQueue<M> {
     /// Consumer: asks the producer to notify after its next enqueue
     /// (`consumer_signalled = 0`), then a full fence so the re-check that
     /// must follow cannot be ordered before the request.
+    #[inline(always)]
     pub fn request_signal(&mut self) {
         self.ring.memory_mut().store_u32(QUEUE_CONSUMER_SIGNALLED, 0);
         self.ring.memory().fence(Fence::SeqCst);
@@ -225,12 +234,14 @@ impl<M: SharedMemory> NetQueue<M> {
     /// Either side: marks the request as dealt with (`consumer_signalled =
     /// 1`): the producer just before it notifies, the consumer when its
     /// re-check found work after all.
+    #[inline(always)]
     pub fn cancel_signal(&mut self) {
         self.ring.memory_mut().store_u32(QUEUE_CONSUMER_SIGNALLED, 1);
     }
 
     /// Producer: whether the consumer asked to be notified. The full fence
     /// orders this read after the enqueues before it.
+    #[inline(always)]
     pub fn require_signal(&self) -> bool {
         self.ring.memory().fence(Fence::SeqCst);
         self.ring.memory().load_u32(QUEUE_CONSUMER_SIGNALLED) == 0
@@ -238,6 +249,7 @@ impl<M: SharedMemory> NetQueue<M> {
 
     /// Producer, after a batch: true if the consumer asked for a signal; the
     /// request is then marked given and the caller must notify the consumer.
+    #[inline(always)]
     pub fn claim_signal(&mut self) -> bool {
         if self.require_signal() {
             self.cancel_signal();
@@ -251,6 +263,7 @@ impl<M: SharedMemory> NetQueue<M> {
     /// queue is still empty (the caller may wait for the notification);
     /// false if descriptors arrived meanwhile, in which case the request is
     /// withdrawn and the caller must process them first.
+    #[inline(always)]
     pub fn request_signal_and_recheck(&mut self) -> bool {
         self.request_signal();
         if self.is_empty() {

@@ -158,6 +158,7 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
         })
     }
 
+    #[inline(always)]
     pub fn capacity(&self) -> u32 {
         self.capacity
     }
@@ -171,6 +172,7 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
         self.mem
     }
 
+    #[inline(always)]
     fn load_index(&self, offset: usize) -> u32 {
         match self.layout.width {
             IndexWidth::U16 => u32::from(self.mem.load_u16(offset)),
@@ -178,6 +180,7 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
         }
     }
 
+    #[inline(always)]
     fn store_index(&mut self, offset: usize, value: u32) {
         match self.layout.width {
             // The mask keeps the value in range, so the cast loses nothing.
@@ -186,9 +189,11 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
         }
     }
 
+    #[inline(always)]
     pub fn head(&self) -> u32 {
         self.load_index(self.layout.head)
     }
+    #[inline(always)]
     pub fn tail(&self) -> u32 {
         self.load_index(self.layout.tail)
     }
@@ -204,12 +209,14 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
 
     /// `tail - head` as the indices stand, without any sanity check (what
     /// sDDF's `*_length` returns).
+    #[inline(always)]
     pub fn raw_len(&self) -> u32 {
         self.tail().wrapping_sub(self.head()) & self.layout.width.mask()
     }
 
     /// The number of entries, or `Corrupted` if the indices claim more than
     /// the capacity.
+    #[inline(always)]
     pub fn len(&self) -> Result<u32, QueueError> {
         let (head, tail) = (self.head(), self.tail());
         let len = tail.wrapping_sub(head) & self.layout.width.mask();
@@ -223,11 +230,13 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
         Ok(len)
     }
 
+    #[inline(always)]
     fn slot_offset(&self, index: u32) -> usize {
         self.layout.entries + (index % self.capacity) as usize * E::SIZE
     }
 
     /// Producer side: appends `entry` at `tail` and publishes it.
+    #[inline(always)]
     pub fn enqueue(&mut self, entry: &E) -> Result<(), QueueError> {
         let len = self.len()?;
         if len == self.capacity {
@@ -245,6 +254,7 @@ impl<M: SharedMemory, E: RingEntry> Ring<M, E> {
     }
 
     /// Consumer side: takes the entry at `head` and hands its slot back.
+    #[inline(always)]
     pub fn dequeue(&mut self) -> Result<E, QueueError> {
         let len = self.len()?;
         if len == 0 {

@@ -7,6 +7,7 @@
  * for as long as the subsystem runs (it reports every 100th).
  */
 #include <microkit.h>
+#include <pride_dbg.h>
 #include <pride_sddf/serial.h>
 
 __attribute__((__section__(".serial_client_config"))) pride_serial_client_config_t config;
@@ -16,18 +17,6 @@ static const char next_line[] = "the next line";
 static char got[64];
 static unsigned int got_len;
 static unsigned long lines_back;
-
-static void put_dec(unsigned long v)
-{
-    char buf[21];
-    int i = 20;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    microkit_dbg_puts(&buf[i]);
-}
 
 static void send(const char *line)
 {
@@ -66,7 +55,7 @@ void notified(microkit_channel ch)
                 microkit_dbg_puts("\n");
             } else if (lines_back % 100 == 0) {
                 microkit_dbg_puts("serial_client: ");
-                put_dec(lines_back);
+                pride_put_dec(lines_back);
                 microkit_dbg_puts(" lines back\n");
             }
             got_len = 0;

@@ -72,6 +72,40 @@ def order_placed_regions(text: str) -> str:
     return "\n".join(lines)
 
 
+def fit_lionsos_fs(text: str, blobs: Path, server_blob: str, client_blob: str, share_bytes: int) -> str:
+    """Adapts what sdfgen's LionsOs.FileSystem.Fat wrote to Pride's file
+    server, returning the new system text (the blobs are rewritten in
+    place):
+
+    - the four worker-thread stacks LionsOS's FAT server runs its
+      coroutines on (`*_stack1..4`, mapped with `worker_thread_stack_*`
+      setvars) go: Pride's server has no such threads;
+    - the client's data region shrinks from sdfgen's 64 MiB to
+      `share_bytes`: Pride makes a region of 4 KiB frames, one capability
+      each and one more per PD that maps it, which 64 MiB would make
+      16,384 of. Its size is in the memory_region element and in both
+      configuration blobs (`fs_connection_resource_t.share.size`, at byte
+      48 of the blob); the mappings do not move.
+    """
+    import re as _re
+    import struct
+
+    text = _re.sub(r'\n\s*<memory_region name="[^"]*_stack[1-4]"[^>]*/>', "", text)
+    text = _re.sub(r'\n\s*<map mr="[^"]*_stack[1-4]"[^>]*/>', "", text)
+    m = _re.search(r'<memory_region name="([^"]*_share)" size="(0x[0-9a-f]+)" />', text)
+    if not m:
+        sys.exit("fit_lionsos_fs: no data region in the rendered system")
+    old = int(m.group(2), 16)
+    text = text.replace(m.group(0), f'<memory_region name="{m.group(1)}" size="{share_bytes:#x}" />')
+    for name in (server_blob, client_blob):
+        blob = bytearray((blobs / name).read_bytes())
+        if len(blob) != 64 or blob[:8] != b"LionsOS\x01" or struct.unpack_from("<Q", blob, 48)[0] != old:
+            sys.exit(f"fit_lionsos_fs: {name} is not the fs_*_config_t expected")
+        struct.pack_into("<Q", blob, 48, share_bytes)
+        (blobs / name).write_bytes(bytes(blob))
+    return text
+
+
 # The network system (echo.py, sockets.py): physical memory the device
 # reaches (DMA) is placed by sdfgen below this address, the top of the
 # 512 MiB QEMU machine's RAM.

@@ -6,6 +6,7 @@
  * and reports how long each took.
  */
 #include <microkit.h>
+#include <pride_dbg.h>
 
 /* The sDDF timer client configuration: "sDDF", class 6, the driver's channel. */
 __attribute__((__section__(".timer_client_config"))) struct {
@@ -29,18 +30,6 @@ static void set_timeout(uint64_t ns)
     microkit_ppcall(config.driver_id, microkit_msginfo_new(1, 1));
 }
 
-static void put_dec(unsigned long v)
-{
-    char buf[21];
-    int i = 20;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    microkit_dbg_puts(&buf[i]);
-}
-
 void init(void)
 {
     if (config.magic[0] != 's' || config.magic[4] != 6) {
@@ -59,9 +48,9 @@ void notified(microkit_channel ch)
     uint64_t elapsed = now_ns() - started;
     uint64_t wanted = wanted_ms[step] * 1000000;
     microkit_dbg_puts("timer_client: timeout of ");
-    put_dec(wanted_ms[step]);
+    pride_put_dec(wanted_ms[step]);
     microkit_dbg_puts(" ms fired after ");
-    put_dec(elapsed / 1000);
+    pride_put_dec(elapsed / 1000);
     microkit_dbg_puts(elapsed >= wanted ? " us (not early)\n" : " us (EARLY)\n");
     step++;
     if (step < sizeof(wanted_ms) / sizeof(wanted_ms[0])) {

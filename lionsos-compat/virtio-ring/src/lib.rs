@@ -20,6 +20,9 @@ pub const DESC_NEXT: u16 = 1;
 pub const DESC_WRITE: u16 = 2;
 /// Used-ring flag: the device does not need to be told of new buffers.
 pub const USED_F_NO_NOTIFY: u16 = 1;
+/// Available-ring flag: the driver does not want an interrupt when the
+/// device uses buffers of this queue (a hint the device may ignore).
+pub const AVAIL_F_NO_INTERRUPT: u16 = 1;
 
 /// Where the parts of a legacy virtqueue of `size` entries lie (offsets in
 /// the rings region).
@@ -69,6 +72,9 @@ impl QueueLayout {
     pub fn avail_idx(&self) -> usize {
         self.avail + 2
     }
+    pub fn avail_flags(&self) -> usize {
+        self.avail
+    }
     /// Offset of the used-ring element for the running index `idx`.
     pub fn used_elem(&self, idx: u16) -> usize {
         self.used + 4 + 8 * (idx % self.size) as usize
@@ -82,6 +88,7 @@ impl QueueLayout {
 }
 
 /// Fills descriptor `i` of the queue `layout` in `mem`.
+#[inline]
 pub fn write_desc<M: SharedMemory>(
     mem: &mut M,
     layout: &QueueLayout,

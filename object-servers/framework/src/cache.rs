@@ -127,22 +127,24 @@ impl DecisionCache {
     }
 
     /// The decision on (`subject`, `object`, `op`): the cached one, or else
-    /// `ask`'s (the security server's answer: decision, the epoch it was
-    /// made in, whether it may be cached), remembered if cacheable. No
+    /// `ask`'s (the security server's answer, as
+    /// `pride_rt::security_client::decide` gives it: allowed, the epoch it
+    /// was made in, whether it may be cached), remembered if cacheable. No
     /// answer (`None`: the security server could not be asked) denies.
     pub fn decide(
         &mut self,
         subject: u32,
         object: &str,
         op: Operation,
-        ask: impl FnOnce() -> Option<(Decision, u64, bool)>,
+        ask: impl FnOnce() -> Option<(bool, u64, bool)>,
     ) -> Decision {
         if let Some(d) = self.get(subject, object, op) {
             return d;
         }
-        let Some((d, epoch, cacheable)) = ask() else {
+        let Some((allowed, epoch, cacheable)) = ask() else {
             return Decision::Deny;
         };
+        let d = Decision::from_allowed(allowed);
         // A newer epoch than the cache's means the policy changed: the
         // insert (or advance) empties the cache first.
         if cacheable {
@@ -232,7 +234,7 @@ mod tests {
         for _ in 0..3 {
             let d = c.decide(1, "fs:/a", Read, || {
                 asked += 1;
-                Some((Allow, 1, true))
+                Some((true, 1, true))
             });
             assert_eq!(d, Allow);
         }
@@ -241,7 +243,7 @@ mod tests {
             assert_eq!(
                 c.decide(1, "fs:/b", Write, || {
                     asked += 1;
-                    Some((Allow, 1, false))
+                    Some((true, 1, false))
                 }),
                 Allow
             );
@@ -250,7 +252,7 @@ mod tests {
         assert_eq!(c.decide(1, "fs:/c", Read, || None), Deny, "no answer denies");
         assert_eq!(c.get(1, "fs:/c", Read), None, "and is not remembered");
         // A newer epoch in an uncacheable answer still empties the cache.
-        assert_eq!(c.decide(2, "fs:/d", Read, || Some((Deny, 2, false))), Deny);
+        assert_eq!(c.decide(2, "fs:/d", Read, || Some((false, 2, false))), Deny);
         assert_eq!(c.get(1, "fs:/a", Read), None);
     }
 

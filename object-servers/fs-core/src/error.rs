@@ -1,4 +1,30 @@
 //! Errors, each saying who is to blame.
+//!
+//! Wire codes (0 is success):
+//!
+//! | code | error | blame |
+//! | --- | --- | --- |
+//! | 1 | `BadPath` | client |
+//! | 2 | `NameTooLong` | client |
+//! | 3 | `NotFound` | client |
+//! | 4 | `Exists` | client |
+//! | 5 | `NotADirectory` | client |
+//! | 6 | `IsADirectory` | client |
+//! | 7 | `NotEmpty` | client |
+//! | 8 | `BadHandle` | client |
+//! | 9 | `TooManyOpen` | client |
+//! | 10 | `BadOffset` | client |
+//! | 11 | `BadFlags` | client |
+//! | 12 | `WrongMode` | client |
+//! | 13 | `TooLarge` | client |
+//! | 14 | `Io` | device |
+//! | 15 | `Corrupt` | device |
+//! | 16 | `NoSpace` | device |
+//! | 17 | `DeviceTooSmall` | device |
+//! | 18 | `Unformatted` | device |
+//! | 19 | `Incompatible` | device |
+//! | 20 | `NotMounted` | server |
+//! | 21 | `Internal` | server |
 
 use littlefs2::io::Error as LfsError;
 

@@ -246,14 +246,21 @@ impl<D: BlockDevice + 'static> FileSystem<D> {
                     // `lfs_fs_forceconsistency` first; removing `/` then
                     // fails with INVALID and changes nothing else. It
                     // writes only when there is something to finish.
-                    let fixed = match fs.remove(&root) {
-                        Ok(()) | Err(LfsError::INVALID) => Ok(()),
-                        Err(e) => Err(FsError::from(e)),
-                    };
-                    self.state = State::Mounted(fs);
-                    fixed?;
-                    self.flush()?;
-                    Ok(outcome)
+                    // If that fails for want of space the file system
+                    // stays mounted (littlefs tries again before every
+                    // change); any other failure unmounts it.
+                    match fs.remove(&root) {
+                        Ok(()) | Err(LfsError::INVALID) | Err(LfsError::NO_SPACE) => {
+                            self.state = State::Mounted(fs);
+                            self.flush()?;
+                            Ok(outcome)
+                        }
+                        Err(e) => {
+                            let (alloc, disk) = fs.into_inner();
+                            self.state = State::Unmounted { alloc, disk };
+                            Err(FsError::from(e))
+                        }
+                    }
                 }
                 Err(e) => Err(FsError::from(e)),
             },
@@ -548,5 +555,21 @@ impl<D: BlockDevice + 'static> FileSystem<D> {
             total_bytes: FS_BYTES,
             free_bytes: free,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ram::RamDisk;
+    use littlefs2::fs::FileAllocation;
+
+    /// The memory figures in the crate documentation.
+    #[test]
+    fn state_sizes() {
+        let alloc = core::mem::size_of::<Allocation<Disk<RamDisk>>>();
+        let file = core::mem::size_of::<FileAllocation<Disk<RamDisk>>>();
+        assert!((9 * 1024..10 * 1024).contains(&alloc), "Allocation is {alloc} bytes");
+        assert!((4 * 1024..5 * 1024).contains(&file), "FileAllocation is {file} bytes");
     }
 }

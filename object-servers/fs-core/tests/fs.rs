@@ -392,6 +392,11 @@ fn device_errors_are_io() {
         Err(FsError::Io)
     );
     assert_eq!(FsError::Io.blame(), Blame::Device);
+    // Unmounting may fail to flush, but unmounts.
+    let _ = fs.unmount();
+    assert!(!fs.is_mounted());
+    assert_eq!(fs.mount(MountPolicy::FormatIfBlank), Err(FsError::Io));
+    assert!(!fs.is_mounted());
     fs.with_device(|d| d.set_failing(false));
     fs.unmount().expect("unmount");
     fs.mount(MountPolicy::Existing).expect("mount again");
@@ -405,8 +410,40 @@ fn error_codes_round_trip() {
         assert!(e.code() > 0);
         assert!(!e.name().is_empty());
     }
+    // The wire codes are a contract (the table in the error module).
+    assert_eq!(FsError::BadPath.code(), 1);
+    assert_eq!(FsError::TooLarge.code(), 13);
+    assert_eq!(FsError::Io.code(), 14);
+    assert_eq!(FsError::Incompatible.code(), 19);
+    assert_eq!(FsError::Internal.code(), 21);
     assert_eq!(FsError::from_code(0), None);
     assert_eq!(FsError::from_code(FsError::ALL.len() as u64 + 1), None);
     assert_eq!(FsError::NotFound.blame(), Blame::Client);
     assert_eq!(FsError::NotMounted.blame(), Blame::Server);
+}
+
+#[test]
+fn every_change_is_flushed_and_reads_are_not() {
+    let mut fs = fresh();
+    let mut s = Session::default();
+    let flushes = |fs: &FileSystem<RamDisk>| fs.with_device(|d| d.flushes());
+    let n0 = flushes(&fs);
+    let h = create(&mut fs, &mut s, "/f");
+    let n1 = flushes(&fs);
+    assert_eq!(n1, n0 + 1, "create");
+    fs.write_at(&mut s, h, 0, b"abc").expect("write");
+    assert_eq!(flushes(&fs), n1 + 1, "write");
+    fs.mkdir(&p("/d")).expect("mkdir");
+    fs.rename(&p("/f"), &p("/d/f")).expect("rename");
+    fs.remove(&p("/d/f")).expect("remove");
+    assert_eq!(flushes(&fs), n1 + 4, "mkdir, rename, remove");
+    let n2 = flushes(&fs);
+    let r = fs.open(&mut s, &p("/d"), OpenFlags::READ);
+    assert_eq!(r, Err(FsError::IsADirectory));
+    let _ = fs.read_dir(&p("/"));
+    let _ = fs.stat(&p("/d"));
+    let _ = fs.usage();
+    assert_eq!(flushes(&fs), n2, "reads flush nothing");
+    fs.sync().expect("sync");
+    assert_eq!(flushes(&fs), n2 + 1, "sync");
 }

@@ -382,7 +382,6 @@ impl SocketServer {
         let security = self.security;
         let d = self.cache.decide(subject, object, op, || {
             security_client::decide(security, subject, op as u8, object)
-                .map(|(allow, epoch, cacheable)| (Decision::from_allowed(allow), epoch, cacheable))
         });
         d == Decision::Allow
     }

@@ -85,7 +85,7 @@ impl StoreServer {
             let before = pride_rt::tsc();
             let answer = security_client::decide(security, subject, op as u8, object);
             *asked = Some(pride_rt::tsc() - before);
-            answer.map(|(allow, epoch, cacheable)| (Decision::from_allowed(allow), epoch, cacheable))
+            answer
         });
         d == Decision::Allow
     }

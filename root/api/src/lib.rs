@@ -18,6 +18,7 @@
 //! | 0x105 `QUIESCED` | here is my state; I wait for the verdict | w0 = length, w1.. = state bytes | `OK` = carry on (update abandoned); no reply if replaced | |
 //! | 0x106 `START_FAILED` | start-up failed (bad handed-over state) | as `PUTS` (the reason) | none | |
 //! | 0x107 `EXIT` | the component is done | w0 = exit code | none | |
+//! | 0x108 `PEER` | which component is at the other end of my channel? (a Microkit PD that is an object server) | w0 = channel id | `OK` / `NOT_FOUND` (no such peer, or the policy does not let it `connect` to the server's service) | w0 = the peer PD's component id (its security subject) |
 //!
 //! ## Supervisor → server: quiesce
 //!
@@ -103,6 +104,7 @@ pub const CONNECT: u64 = 0x104;
 pub const QUIESCED: u64 = 0x105;
 pub const START_FAILED: u64 = 0x106;
 pub const EXIT: u64 = 0x107;
+pub const PEER: u64 = 0x108;
 
 /// Notification word asking a server to hand its state over. Client
 /// badges always have bit 27 set, so this word is never taken for one.

@@ -15,6 +15,7 @@
 //! | `conns` | connections: client, service, badge, donation |
 //! | `policy show` / `policy log` / `policy swap MODULE` | the security policy: rules in force, recent decisions, swap the module |
 //! | `store put KEY VALUE` / `get KEY` / `rm KEY` / `ls` | the store, as the shell's subject `sys/shell` |
+//! | `ls [PATH]` / `cat PATH` / `write PATH TEXT` / `rm PATH` / `mkdir PATH` / `df` | files on the file server `fs`, as the shell's subject (`write` puts TEXT and a newline in the file, replacing it) |
 //! | `netstat` | the socket server's sockets: protocol, local and peer address, state, owner |
 //! | `ping` | calls the `ping` component and shows the round trip in TSC ticks |
 //! | `shutdown` | powers the machine off |
@@ -76,6 +77,25 @@ pub enum Command<'a> {
         name: &'a str,
     },
     Systems,
+    /// `ls [PATH]` (default `/`).
+    Ls {
+        path: &'a str,
+    },
+    Cat {
+        path: &'a str,
+    },
+    /// `write PATH TEXT`: TEXT is the rest of the line.
+    Write {
+        path: &'a str,
+        text: &'a str,
+    },
+    Rm {
+        path: &'a str,
+    },
+    Mkdir {
+        path: &'a str,
+    },
+    Df,
     Netstat,
     Ping,
     Shutdown,
@@ -124,6 +144,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "systems",
         "list the running Microkit subsystems and their protection domains",
     ),
+    ("ls [PATH]", "list a directory of the file system (default /)"),
+    ("cat PATH", "print a file"),
+    ("write PATH TEXT", "write TEXT and a newline to a file, replacing it"),
+    ("rm PATH", "remove a file or an empty directory"),
+    ("mkdir PATH", "make a directory"),
+    ("df", "show the file system's size and free space"),
     (
         "netstat",
         "list the socket server's sockets: protocol, local, peer, state, owner",
@@ -167,6 +193,17 @@ pub fn parse(line: &str) -> Command<'_> {
     if command == "store" {
         return parse_store(line.trim_start()["store".len()..].trim_start());
     }
+    if command == "write" {
+        // The text is the rest of the line, spaces and all.
+        let rest = line.trim_start()["write".len()..].trim_start();
+        return match rest.split_once(char::is_whitespace) {
+            Some((path, text)) if !text.trim().is_empty() => Command::Write {
+                path,
+                text: text.trim(),
+            },
+            _ => Command::Usage("write PATH TEXT"),
+        };
+    }
     let args: [Option<&str>; 3] = [words.next(), words.next(), words.next()];
     let parsed = match (command, args) {
         ("help", [None, ..]) => Command::Help,
@@ -187,12 +224,19 @@ pub fn parse(line: &str) -> Command<'_> {
         ("system", [Some("stop"), Some(name), None]) => Command::SystemStop { name },
         ("system", [Some("census"), Some(name), None]) => Command::SystemCensus { name },
         ("systems", [None, ..]) => Command::Systems,
+        ("ls", [path, None, _]) => Command::Ls {
+            path: path.unwrap_or("/"),
+        },
+        ("cat", [Some(path), None, _]) => Command::Cat { path },
+        ("rm", [Some(path), None, _]) => Command::Rm { path },
+        ("mkdir", [Some(path), None, _]) => Command::Mkdir { path },
+        ("df", [None, ..]) => Command::Df,
         ("netstat", [None, ..]) => Command::Netstat,
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
         (
             "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown"
-            | "rc" | "conns" | "policy" | "system" | "systems" | "netstat",
+            | "rc" | "conns" | "policy" | "system" | "systems" | "ls" | "cat" | "rm" | "mkdir" | "df" | "netstat",
             _,
         ) => Command::Usage(usage(command)),
         (other, _) => Command::Unknown(other),
@@ -223,6 +267,28 @@ mod tests {
     extern crate std;
     use super::*;
     use std::string::String;
+
+    #[test]
+    fn parses_file_commands() {
+        assert_eq!(parse("ls"), Command::Ls { path: "/" });
+        assert_eq!(parse("ls /bin"), Command::Ls { path: "/bin" });
+        assert_eq!(parse("cat /README"), Command::Cat { path: "/README" });
+        assert_eq!(
+            parse("write /notes  hello,  world "),
+            Command::Write {
+                path: "/notes",
+                text: "hello,  world"
+            }
+        );
+        assert_eq!(parse("write /notes"), Command::Usage("write PATH TEXT"));
+        assert_eq!(parse("write"), Command::Usage("write PATH TEXT"));
+        assert_eq!(parse("rm /a"), Command::Rm { path: "/a" });
+        assert_eq!(parse("mkdir /d"), Command::Mkdir { path: "/d" });
+        assert_eq!(parse("df"), Command::Df);
+        assert_eq!(parse("cat"), Command::Usage("cat PATH"));
+        assert_eq!(parse("ls a b"), Command::Usage("ls [PATH]"));
+        assert_eq!(parse("df x"), Command::Usage("df"));
+    }
 
     #[test]
     fn parses_commands() {

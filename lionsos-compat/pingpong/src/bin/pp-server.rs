@@ -131,7 +131,6 @@ impl Server for PpServer {
                 let (security, subject) = (self.security, client.client as u32);
                 let d = self.cache.decide(subject, object, Operation::Read, || {
                     security_client::decide(security, subject, Operation::Read as u8, object)
-                        .map(|(allow, epoch, cacheable)| (Decision::from_allowed(allow), epoch, cacheable))
                 });
                 if d == Decision::Allow {
                     Reply::ok(&[])

@@ -1,0 +1,526 @@
+//! # fs: the file server
+//!
+//! A Microkit PD of the `files` system (`lionsos-compat/systems/files.py`):
+//! the block virtualiser's client on partition 0, on which it keeps a
+//! littlefs file system (`fs-core`), and a Pride object server (its
+//! manifest offers `fs` and wants `security`; it runs with
+//! `microkit::run_server`). Protocol: `pride_supervisor_api::fs`.
+//!
+//! - **Mediation.** Every request is decided for the client's subject on
+//!   `fs:PATH` with the operations `fs_core::path::checks` names, through
+//!   the decision cache (`object_server::DecisionCache`), emptied when the
+//!   policy changes. Reads and writes through a handle are asked again on
+//!   every request, so a new policy applies to open files too.
+//! - **Sessions.** The supervisor opens a session for each admitted client
+//!   with the memory the client donated (`OPEN_SESSION`); the session's
+//!   open files (`fs_core::Session`) are charged to it: each open handle
+//!   keeps a record of its path in the donated memory, so a client that
+//!   opens too much runs out of its own memory (`QUOTA_EXHAUSTED`), not the
+//!   server's. `CLOSE_SESSION` forgets the session and its handles.
+//! - **Durability.** A request that changes the file system is on the disk
+//!   (littlefs committed, the device flushed) before it is answered; a
+//!   crash at any point leaves the state before or after the request that
+//!   ran (littlefs is copy-on-write). After a restart or an update the new
+//!   instance mounts what is there.
+//! - **Fault injection** (for the `files` scenario): `FAULT_AFTER n` makes
+//!   the server die just before its `n`-th next write to the disk, in the
+//!   middle of whatever request it is serving; only clients the policy
+//!   lets write `fs-debug:fault` may ask.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod disk;
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use fs_core::path::{checks, Access};
+use fs_core::{FileSystem, FsError, FsPath, Handle, Kind, MountPolicy, OpenFlags, Session};
+use kernel_iface::cap::kind::Endpoint;
+use kernel_iface::syscall::Received;
+use kernel_iface::Cap;
+use microkit::{Channel, Handler, SharedRegion};
+use object_server::DecisionCache;
+use pride_rt::donated::{Block, SessionArena};
+use pride_rt::msg::{self, Outgoing};
+use pride_rt::server::{Reply, Server};
+use pride_rt::{println, security_client, supervisor};
+use pride_supervisor_api::fs::{self as proto, DATA_MAX, MAX_OPEN, PATH_MAX};
+use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, NOT_FOUND, OK, QUOTA_EXHAUSTED, TOO_LARGE};
+use sddf::config::blk::BlkClientConfig;
+use security_srv::{Decision, Operation};
+
+use crate::disk::SddfDisk;
+use fs_lions::LionsClient;
+
+microkit::config_section!(CONFIG, ".blk_client_config", 80);
+// A LionsOS file-system client's connection, when the system has one
+// (sdfgen's `LionsOs.FileSystem`); zeros otherwise.
+microkit::config_section!(FS_CONFIG, ".fs_server_config", 64);
+
+pride_rt::component_entry!(main);
+
+/// Test hook: w0 = the write to the disk (from now, counting from 1) just
+/// before which the server dies (0: never). Allowed to whom the policy
+/// lets write [`FAULT_OBJECT`].
+pub const FAULT_AFTER: u64 = 15;
+/// The security object of the fault-injection hook.
+pub const FAULT_OBJECT: &str = "fs-debug:fault";
+
+/// One admitted client.
+struct ClientSession {
+    subject: u32,
+    files: Session,
+    /// The memory the client donated, and per open handle the record
+    /// charged to it.
+    arena: SessionArena,
+    records: BTreeMap<u32, Block>,
+}
+
+struct FsServer {
+    fs: FileSystem<SddfDisk>,
+    security: Cap<Endpoint>,
+    cache: DecisionCache,
+    sessions: BTreeMap<u64, ClientSession>,
+    lions: Option<Lions>,
+}
+
+/// The LionsOS client on a channel (`fs_lions`), and the security subject
+/// its requests are decided for: the component the supervisor says is at
+/// the other end (none known: every request is denied).
+struct Lions {
+    ch: Channel,
+    subject: u32,
+    client: LionsClient<SharedRegion>,
+    /// The client corrupted its queue indices: it is not served any more.
+    broken: bool,
+}
+
+/// One decision, from the cache or the security server.
+fn decide(cache: &mut DecisionCache, security: Cap<Endpoint>, subject: u32, object: &str, op: Operation) -> bool {
+    let d = cache.decide(subject, object, op, || {
+        security_client::decide(security, subject, op as u8, object)
+    });
+    d == Decision::Allow
+}
+
+/// The reply label for an error of the file system.
+fn label_of(e: FsError) -> u64 {
+    match e {
+        FsError::BadPath | FsError::BadFlags | FsError::BadOffset | FsError::WrongMode => BAD_REQUEST,
+        FsError::NameTooLong | FsError::TooLarge => TOO_LARGE,
+        FsError::NotFound => NOT_FOUND,
+        FsError::Exists => proto::EXISTS,
+        FsError::NotADirectory => proto::NOT_A_DIRECTORY,
+        FsError::IsADirectory => proto::IS_A_DIRECTORY,
+        FsError::NotEmpty => proto::NOT_EMPTY,
+        FsError::BadHandle => proto::BAD_HANDLE,
+        FsError::TooManyOpen => proto::TOO_MANY_OPEN,
+        FsError::NoSpace => proto::NO_SPACE,
+        FsError::Io
+        | FsError::Corrupt
+        | FsError::DeviceTooSmall
+        | FsError::Unformatted
+        | FsError::Incompatible
+        | FsError::NotMounted
+        | FsError::Internal => proto::IO_ERROR,
+    }
+}
+
+fn error(e: FsError) -> Reply {
+    Reply::error(label_of(e))
+}
+
+/// A path sent in the message: `len` bytes from word `start`.
+fn path_in(m: &Received, len: u64, start: usize) -> Result<FsPath, Reply> {
+    if len as usize > PATH_MAX {
+        return Err(Reply::error(TOO_LARGE));
+    }
+    let mut buf = [0u8; PATH_MAX];
+    let bytes = msg::bytes(m, start, len as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
+    FsPath::parse_bytes(bytes).map_err(error)
+}
+
+/// The words of a request, or `BAD_REQUEST`.
+fn words<const N: usize>(m: &Received) -> Result<[u64; N], Reply> {
+    let mut out = [0; N];
+    for (i, w) in out.iter_mut().enumerate() {
+        *w = msg::word(m, i).ok_or(Reply::error(BAD_REQUEST))?;
+    }
+    Ok(out)
+}
+
+impl FsServer {
+    /// Whether `subject` may do what `access` needs (every check).
+    fn allowed(&mut self, subject: u32, access: &Access<'_>) -> bool {
+        checks(access)
+            .iter()
+            .all(|c| self.allows(subject, &c.object, c.operation))
+    }
+
+    /// One decision, from the cache or the security server.
+    fn allows(&mut self, subject: u32, object: &str, op: Operation) -> bool {
+        decide(&mut self.cache, self.security, subject, object, op)
+    }
+
+    /// Serves a request of an admitted client.
+    fn serve(&mut self, badge: u64, label: u64, m: &Received) -> Result<Reply, Reply> {
+        let subject = self.sessions.get(&badge).ok_or(Reply::error(DENIED))?.subject;
+        let deny = || Reply::error(DENIED);
+        match label {
+            proto::OPEN => {
+                let [bits, len] = words(m)?;
+                let flags = u8::try_from(bits)
+                    .map_err(|_| FsError::BadFlags)
+                    .and_then(OpenFlags::from_bits)
+                    .map_err(error)?;
+                let path = path_in(m, len, 2)?;
+                if !self.allowed(subject, &Access::Open(&path, flags)) {
+                    return Err(deny());
+                }
+                let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
+                // The handle's record, in the client's donated memory.
+                let record = s
+                    .arena
+                    .store(&[&[flags.bits()], path.as_str().as_bytes()])
+                    .ok_or(Reply::error(QUOTA_EXHAUSTED))?;
+                match self.fs.open(&mut s.files, &path, flags) {
+                    Ok(h) => {
+                        s.records.insert(h.0, record);
+                        Ok(Reply::ok(&[h.0 as u64]))
+                    }
+                    Err(e) => {
+                        s.arena.free(record);
+                        Err(error(e))
+                    }
+                }
+            }
+            proto::CLOSE => {
+                let [h] = words(m)?;
+                let h = Handle(u32::try_from(h).map_err(|_| Reply::error(proto::BAD_HANDLE))?);
+                let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
+                s.files.close(h).map_err(error)?;
+                if let Some(b) = s.records.remove(&h.0) {
+                    s.arena.free(b);
+                }
+                Ok(Reply::ok(&[]))
+            }
+            proto::READ => {
+                let [h, offset, max] = words(m)?;
+                let h = self.open_handle(badge, h)?;
+                let path = self.path_of(badge, h)?;
+                if !self.allowed(subject, &Access::Read(&path)) {
+                    return Err(deny());
+                }
+                let mut buf = alloc::vec![0u8; (max as usize).min(DATA_MAX)];
+                let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
+                let n = self.fs.read_at(&mut s.files, h, offset, &mut buf).map_err(error)?;
+                let mut out = Outgoing::new();
+                out.word(n as u64).bytes(&buf[..n]);
+                let (info, mrs) = out.finish(OK);
+                Ok(Reply::long(OK, mrs, info.length()))
+            }
+            proto::WRITE => {
+                let [h, offset, len] = words(m)?;
+                if len as usize > DATA_MAX {
+                    return Err(Reply::error(TOO_LARGE));
+                }
+                let mut buf = alloc::vec![0u8; len as usize];
+                let data = msg::bytes(m, 3, len as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
+                let data: Vec<u8> = data.to_vec();
+                let h = self.open_handle(badge, h)?;
+                let path = self.path_of(badge, h)?;
+                if !self.allowed(subject, &Access::Write(&path)) {
+                    return Err(deny());
+                }
+                let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
+                let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
+                Ok(Reply::ok(&[n as u64]))
+            }
+            proto::STAT => {
+                let [len] = words(m)?;
+                let path = path_in(m, len, 1)?;
+                if !self.allowed(subject, &Access::Stat(&path)) {
+                    return Err(deny());
+                }
+                let st = self.fs.stat(&path).map_err(error)?;
+                let kind = match st.kind {
+                    Kind::File => proto::KIND_FILE,
+                    Kind::Dir => proto::KIND_DIR,
+                };
+                Ok(Reply::ok(&[kind, st.size]))
+            }
+            proto::READDIR => {
+                let [start, len] = words(m)?;
+                let path = path_in(m, len, 2)?;
+                if !self.allowed(subject, &Access::List(&path)) {
+                    return Err(deny());
+                }
+                let start = usize::try_from(start).map_err(|_| Reply::error(BAD_REQUEST))?;
+                let (entries, _) = self.fs.read_dir_page(&path, start, 64).map_err(error)?;
+                let room = (msg::MAX_WORDS - 2) * 8;
+                let mut text = String::new();
+                let mut count = 0u64;
+                for e in &entries {
+                    let kind = if e.kind == Kind::Dir { 'd' } else { 'f' };
+                    let line = format!("{kind} {} {}\n", e.size, e.name);
+                    if text.len() + line.len() > room {
+                        break;
+                    }
+                    text.push_str(&line);
+                    count += 1;
+                }
+                let mut out = Outgoing::new();
+                out.word(count).word(text.len() as u64).bytes(text.as_bytes());
+                let (info, mrs) = out.finish(OK);
+                Ok(Reply::long(OK, mrs, info.length()))
+            }
+            proto::MKDIR | proto::UNLINK => {
+                let [len] = words(m)?;
+                let path = path_in(m, len, 1)?;
+                let access = if label == proto::MKDIR {
+                    Access::Mkdir(&path)
+                } else {
+                    Access::Remove(&path)
+                };
+                if !self.allowed(subject, &access) {
+                    return Err(deny());
+                }
+                let r = if label == proto::MKDIR {
+                    self.fs.mkdir(&path)
+                } else {
+                    self.fs.remove(&path)
+                };
+                r.map_err(error)?;
+                Ok(Reply::ok(&[]))
+            }
+            proto::RENAME => {
+                let [from_len, to_len] = words(m)?;
+                if (from_len + to_len) as usize > 2 * PATH_MAX {
+                    return Err(Reply::error(TOO_LARGE));
+                }
+                let mut buf = [0u8; 2 * PATH_MAX];
+                let both = msg::bytes(m, 2, (from_len + to_len) as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
+                let (a, b) = both.split_at(from_len as usize);
+                let from = FsPath::parse_bytes(a).map_err(error)?;
+                let to = FsPath::parse_bytes(b).map_err(error)?;
+                if !self.allowed(subject, &Access::Rename(&from, &to)) {
+                    return Err(deny());
+                }
+                self.fs.rename(&from, &to).map_err(error)?;
+                Ok(Reply::ok(&[]))
+            }
+            proto::SYNC => {
+                if !self.allowed(subject, &Access::Sync) {
+                    return Err(deny());
+                }
+                self.fs.sync().map_err(error)?;
+                Ok(Reply::ok(&[]))
+            }
+            proto::DF => {
+                if !self.allowed(subject, &Access::Usage) {
+                    return Err(deny());
+                }
+                let u = self.fs.usage().map_err(error)?;
+                Ok(Reply::ok(&[u.total_bytes, u.free_bytes, fs_core::BLOCK_SIZE as u64]))
+            }
+            _ => Err(Reply::error(BAD_REQUEST)),
+        }
+    }
+
+    fn open_handle(&self, badge: u64, h: u64) -> Result<Handle, Reply> {
+        u32::try_from(h)
+            .map(Handle)
+            .map_err(|_| Reply::error(proto::BAD_HANDLE))
+            .and_then(|h| {
+                let s = self.sessions.get(&badge).ok_or(Reply::error(DENIED))?;
+                s.files.get(h).map(|_| h).map_err(error)
+            })
+    }
+
+    fn path_of(&self, badge: u64, h: Handle) -> Result<FsPath, Reply> {
+        let s = self.sessions.get(&badge).ok_or(Reply::error(DENIED))?;
+        s.files.get(h).map(|f| f.path.clone()).map_err(error)
+    }
+}
+
+impl Handler for FsServer {
+    fn init(&mut self) {}
+
+    /// The LionsOS client's channel: serve its commands. (The block
+    /// virtualiser's signals matter only while a request waits for the
+    /// disk, `microkit::wait_channel`; one arriving here is late.)
+    fn notified(&mut self, ch: Channel) {
+        let FsServer {
+            fs,
+            security,
+            cache,
+            lions,
+            ..
+        } = self;
+        let Some(l) = lions.as_mut().filter(|l| l.ch == ch && !l.broken) else {
+            return;
+        };
+        let subject = l.subject;
+        let mut allowed = |a: &Access<'_>| {
+            checks(a)
+                .iter()
+                .all(|c| decide(cache, *security, subject, &c.object, c.operation))
+        };
+        match l.client.serve(fs, &mut allowed) {
+            Ok(0) => {}
+            Ok(_) => microkit::notify(ch),
+            Err(e) => {
+                l.broken = true;
+                println!(
+                    "fs: the LionsOS client on channel {ch} corrupted its queues ({e:?}); it is not served any more"
+                );
+            }
+        }
+    }
+}
+
+impl Server for FsServer {
+    fn handle(&mut self, client: ClientBadge, label: u64, m: &Received) -> Reply {
+        match label {
+            proto::OPEN_SESSION => {
+                // Only the supervisor (client 0) opens sessions, with the
+                // memory it mapped into the donation window.
+                let (Some(b), Some(bytes), Some(address)) = (msg::word(m, 0), msg::word(m, 1), msg::word(m, 2)) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let Some(arena) = SessionArena::claim(address, bytes) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                // A client that was replaced gets a fresh session: its old
+                // handles went with the old memory.
+                self.sessions.insert(
+                    b,
+                    ClientSession {
+                        subject: c.client as u32,
+                        files: Session::new(MAX_OPEN),
+                        arena,
+                        records: BTreeMap::new(),
+                    },
+                );
+                Reply::ok(&[])
+            }
+            proto::CLOSE_SESSION => {
+                let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let before = self.sessions.len();
+                self.sessions.retain(|_, s| s.arena.address() != address);
+                Reply::ok(&[(before - self.sessions.len()) as u64])
+            }
+            proto::STATS => {
+                let (hits, misses, flushes, _) = self.cache.stats();
+                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
+            }
+            FAULT_AFTER => {
+                // A test hook, so the policy decides who may use it.
+                let Some(n) = msg::word(m, 0) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let Some(subject) = self.sessions.get(&client.to_badge()).map(|s| s.subject) else {
+                    return Reply::error(DENIED);
+                };
+                if !self.allows(subject, FAULT_OBJECT, Operation::Write) {
+                    return Reply::error(DENIED);
+                }
+                self.fs.with_device(|d| d.fault_after(n));
+                Reply::ok(&[])
+            }
+            _ => match self.serve(client.to_badge(), label, m) {
+                Ok(r) | Err(r) => r,
+            },
+        }
+    }
+
+    fn on_signal(&mut self, bits: u64) {
+        if bits & pride_supervisor_api::FLUSH_SIGNAL != 0 {
+            let security = self.security;
+            self.cache
+                .policy_changed(|| security_client::acknowledge_flush(security));
+        }
+    }
+
+    fn save(&self, _buf: &mut [u8]) -> usize {
+        // Everything lives on the disk.
+        0
+    }
+}
+
+/// The LionsOS client the configuration names, if any.
+fn lions_client() -> Option<Lions> {
+    let conn = fs_protocol::config::FsConnection::decode(&FS_CONFIG.bytes()).ok()?;
+    let region = |r: &sddf::config::RegionResource| SharedRegion::from_resource(r);
+    let client = LionsClient::new(
+        region(&conn.command_queue),
+        region(&conn.completion_queue),
+        region(&conn.share),
+        MAX_OPEN,
+    );
+    let Some(client) = client else {
+        println!("fs: the LionsOS client's queue regions are too small; not serving it");
+        return None;
+    };
+    let ch = conn.id as Channel;
+    let subject = supervisor::channel_peer(ch as u64);
+    println!(
+        "fs: serving a LionsOS file-system client on channel {ch} (subject {})",
+        subject.map_or("unknown: everything denied".into(), |s| format!("{s}"))
+    );
+    Some(Lions {
+        ch,
+        subject: subject.unwrap_or(u32::MAX),
+        client,
+        broken: false,
+    })
+}
+
+fn main(boot: pride_rt::component::Boot) -> ! {
+    let config: BlkClientConfig = blk::config(&CONFIG.bytes());
+    let (Some(link), Some(info)) = (blk::link(&config.virt), blk::storage_info(&config.virt)) else {
+        supervisor::start_failed("fs: the block queues in the configuration are unusable");
+    };
+    let data = SharedRegion::from_resource(&config.data);
+    let Some(disk) = SddfDisk::open(link, info, data, config.virt.id as Channel) else {
+        supervisor::start_failed("fs: the data region is too small");
+    };
+    let security = supervisor::connection(0);
+    let Some(epoch) = security_client::register(security) else {
+        supervisor::start_failed("fs: cannot reach the security server");
+    };
+    let mut fs = FileSystem::new(disk);
+    match fs.mount(MountPolicy::FormatIfBlank) {
+        Ok(how) => {
+            let usage = fs.usage().map(|u| u.free_bytes / 1024).unwrap_or(0);
+            println!("fs: mounted the littlefs on partition 0 ({how:?}), {usage} KiB free");
+        }
+        Err(e) => {
+            println!("fs: cannot mount partition 0: {e:?}");
+            supervisor::start_failed("fs: no usable file system on the disk");
+        }
+    }
+    let mut cache = DecisionCache::new();
+    cache.advance(epoch);
+    let lions = lions_client();
+    let server = FsServer {
+        fs,
+        security,
+        cache,
+        sessions: BTreeMap::new(),
+        lions,
+    };
+    microkit::run_server(server, boot.generation)
+}
