@@ -27,7 +27,11 @@
 //! 5. `stop tcp-echo` while it waits in `accept` (the server holds its
 //!    reply capability): `netstat` (4) shows no tcp-echo socket, only
 //!    udp-echo's; `launch tcp-echo` listens again and a third TCP
-//!    connection is echoed: nothing of the stopped one stood in the way.
+//!    connection is echoed: nothing of the stopped one stood in the way;
+//! 6. `restart net_sockets` while tcp-echo waits in `accept` (its reply
+//!    capability saved in the old server): the supervisor releases it with
+//!    `SERVER_RESTARTED` (it exits); launched again, it listens on the new
+//!    server and a fourth connection is echoed.
 
 use pride_harness::{Check, Expectation, HostStep};
 
@@ -217,6 +221,14 @@ pub fn expectation() -> Expectation {
                 "tcp-echo launched again echoes a new connection",
                 "[host] tcp connection 3: ok",
             ),
+            Check::contains(
+                "restarting the socket server releases tcp-echo from accept (SERVER_RESTARTED)",
+                "[tcp-echo] tcp-echo: the socket server restarted; exiting",
+            ),
+            Check::contains(
+                "after the restart a new tcp-echo listens and echoes a connection",
+                "[host] tcp connection 4: ok",
+            ),
         ],
         exit_status: 0,
     }
@@ -389,11 +401,24 @@ pub fn from_host(port: u16) -> impl FnMut(&str) -> HostStep {
     let (mut tcp_ready, mut udp_ready, mut talked) = (false, false, false);
     let mut netstats = 0;
     let mut relaunched = false;
+    let mut restarted = false;
     move |line: &str| {
-        if line.contains("[tcp-echo] tcp-echo: listening on tcp/7") && relaunched {
+        if line.contains("[tcp-echo] tcp-echo: listening on tcp/7") && restarted {
             let mut step = typed("shutdown\n");
+            step.record.push(record("tcp connection 4", tcp_session(port, 4)));
+            return step;
+        }
+        if line.contains("[tcp-echo] tcp-echo: listening on tcp/7") && relaunched {
+            // Then the socket server itself is restarted under tcp-echo,
+            // which waits in accept.
+            let mut step = typed("restart net_sockets\n");
             step.record.push(record("tcp connection 3", tcp_session(port, 3)));
             return step;
+        }
+        if line.contains("restart: 'net_sockets' restarted") {
+            // The shell is back once the new server said READY.
+            restarted = true;
+            return typed("launch tcp-echo\n");
         }
         tcp_ready |= line.contains("[tcp-echo] tcp-echo: listening on tcp/7");
         udp_ready |= line.contains("[udp-echo] udp-echo: bound udp/7");
