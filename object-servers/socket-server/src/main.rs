@@ -115,13 +115,9 @@ enum State {
     Bound(u16),
     /// TCP, listening: the smoltcp sockets waiting for connections.
     Listening { port: u16, backlog: Vec<SocketHandle> },
-    /// TCP, connected (or connecting, or accepted): its smoltcp socket,
-    /// local port and the object its transfers are decided on.
-    Stream {
-        sock: SocketHandle,
-        port: u16,
-        object: String,
-    },
+    /// TCP, connected (or connecting, or accepted): its smoltcp socket
+    /// and local port.
+    Stream { sock: SocketHandle, port: u16 },
     /// UDP, bound.
     Datagram { sock: SocketHandle, port: u16 },
 }
@@ -130,6 +126,9 @@ enum State {
 struct Sock {
     kind: u64,
     state: State,
+    /// The object its reads and writes are decided on (the local port,
+    /// or for a connection it made the remote end; empty while unbound).
+    object: String,
     /// The socket's record in the session's donated memory.
     record: Block,
 }
@@ -141,13 +140,6 @@ impl Sock {
             State::Fresh => None,
             State::Bound(p) | State::Listening { port: p, .. } => Some(p),
             State::Stream { port, .. } | State::Datagram { port, .. } => Some(port),
-        }
-    }
-    /// The object reads and writes are decided on.
-    fn object(&self) -> Option<String> {
-        match &self.state {
-            State::Stream { object, .. } => Some(object.clone()),
-            _ => self.port().map(|p| proto::local_object(self.kind, p)),
         }
     }
 }
@@ -426,10 +418,25 @@ impl SocketServer {
         self.session(badge)?.sockets.get_mut(&h).ok_or(proto::BAD_HANDLE)
     }
 
-    /// Decides `op` on the object of socket `h`.
+    /// Decides `op` on the object of socket `h` (through the cache,
+    /// without copying the object's name).
     fn check_socket(&mut self, badge: u64, subject: u32, h: u32, op: Operation) -> Result<(), u64> {
-        let object = self.sock(badge, h)?.object().ok_or(proto::WRONG_STATE)?;
-        if self.allowed(subject, &object, op) {
+        let security = self.security;
+        let k = self
+            .sessions
+            .get(&badge)
+            .ok_or(DENIED)?
+            .sockets
+            .get(&h)
+            .ok_or(proto::BAD_HANDLE)?;
+        if k.object.is_empty() {
+            return Err(proto::WRONG_STATE);
+        }
+        let object = k.object.as_str();
+        let d = self.cache.decide(subject, object, op, || {
+            security_client::decide(security, subject, op as u8, object)
+        });
+        if d == Decision::Allow {
             Ok(())
         } else {
             Err(DENIED)
@@ -448,6 +455,7 @@ impl SocketServer {
                     Sock {
                         kind,
                         state: State::Fresh,
+                        object: String::new(),
                         record,
                     },
                 );
@@ -459,7 +467,8 @@ impl SocketServer {
                 if !matches!(self.sock(badge, h)?.state, State::Fresh) {
                     return Err(proto::WRONG_STATE);
                 }
-                if !self.allowed(subject, &proto::local_object(kind, port), Operation::Create) {
+                let object = proto::local_object(kind, port);
+                if !self.allowed(subject, &object, Operation::Create) {
                     return Err(DENIED);
                 }
                 if self.port_taken(kind, port) {
@@ -478,7 +487,9 @@ impl SocketServer {
                 } else {
                     State::Bound(port)
                 };
-                self.sock(badge, h)?.state = state;
+                let k = self.sock(badge, h)?;
+                k.state = state;
+                k.object = object;
                 Ok(Reply::ok(&[]).into())
             }
             Request::Listen(h, backlog) => {
@@ -535,11 +546,9 @@ impl SocketServer {
                     return Err(BAD_REQUEST);
                 }
                 let sock = self.set.add(t);
-                self.sock(badge, h)?.state = State::Stream {
-                    sock,
-                    port: local,
-                    object,
-                };
+                let k = self.sock(badge, h)?;
+                k.state = State::Stream { sock, port: local };
+                k.object = object;
                 // The SYN goes now.
                 self.poll();
                 self.try_or_wait(badge, h, Wait::Connect)
@@ -754,11 +763,8 @@ impl SocketServer {
             nh,
             Sock {
                 kind: proto::KIND_TCP,
-                state: State::Stream {
-                    sock: conn,
-                    port,
-                    object: proto::local_object(proto::KIND_TCP, port),
-                },
+                state: State::Stream { sock: conn, port },
+                object: proto::local_object(proto::KIND_TCP, port),
                 record,
             },
         );
@@ -807,8 +813,10 @@ impl SocketServer {
         });
     }
 
-    /// Answers every waiting call whose socket is ready.
-    fn wake(&mut self) {
+    /// Answers every waiting call whose socket is ready; true if it
+    /// answered any.
+    fn wake(&mut self) -> bool {
+        let mut answered = false;
         let ready: Vec<(u64, u32, Wait)> = self
             .sessions
             .iter()
@@ -830,15 +838,19 @@ impl SocketServer {
             // The slot is empty if the caller is gone: nothing is sent.
             syscall::nb_send(p.slot, info, mrs);
             self.free_slots.push(p.slot);
+            answered = true;
         }
+        answered
     }
 
     /// Lets smoltcp run, then answers what became ready.
     fn pump(&mut self) {
         self.poll();
-        self.wake();
-        // Answers that freed room or finished sockets may have more to send.
-        self.poll();
+        // Answers that took data (room in a window) or finished a socket
+        // may have something more to send.
+        if self.wake() {
+            self.poll();
+        }
     }
 
     /// `NETSTAT` lines: every socket of every session, then the closing
