@@ -17,8 +17,9 @@
 //!    (`CONNECTION_REFUSED`) and by the policy for another host;
 //! 2. `netstat` (1) lists tcp-echo's listener and udp-echo's socket;
 //! 3. `launch net-probe`: the policy denies TCP port 8 (`DENIED`), allows
-//!    UDP 9 and TCP 10, and TCP 7 is taken (`ADDRESS_IN_USE`); it exits
-//!    with its 4 sockets open, and `netstat` (2) shows none of them;
+//!    UDP 9 (but not sending from it) and TCP 10, and TCP 7 is taken
+//!    (`ADDRESS_IN_USE`); it exits with its 4 sockets open, and
+//!    `netstat` (2) shows none of them;
 //! 4. udp-echo, asked by a datagram `bind tcp/8`, is denied the port
 //!    (the server caches the denial); after `policy swap open` the same
 //!    question is allowed (the cache was flushed), and so is net-probe,
@@ -175,6 +176,14 @@ pub fn expectation() -> Expectation {
                 "[net-probe] net-probe: bind tcp/8: permission denied by the security policy",
             ),
             Check::contains("the policy allows net-probe UDP port 9", "[net-probe] net-probe: bind udp/9: ok"),
+            Check::contains(
+                "the policy denies net-probe sending from UDP port 9 (write, decided per request)",
+                "[net-probe] net-probe: sendto from udp/9: permission denied by the security policy",
+            ),
+            Check::contains(
+                "after the swap net-probe may send from it",
+                "[net-probe] net-probe: sendto from udp/9: ok",
+            ),
             Check::contains(
                 "a port another client holds is refused",
                 "[net-probe] net-probe: bind tcp/7: address already in use",
