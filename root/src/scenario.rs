@@ -58,6 +58,7 @@ pub fn run(sup: &mut Supervisor, bi: &BootInfo, name: &str) -> ! {
         "security" => crate::scenario_security::run(sup, &mut |sup, name, r| t.case(sup, name, r)),
         "lionsos" => crate::scenario_lionsos::run(sup, &mut t),
         "files" => crate::scenario_files::run(sup, &mut t),
+        "files-bench" => crate::scenario_files::bench(sup, &mut t),
         other => {
             let _ = writeln!(sup.out, "scenario: unknown scenario '{other}'");
             t.failed += 1;

@@ -247,3 +247,74 @@ pub fn run(sup: &mut Supervisor, t: &mut Tally) {
     // Leave the disk quiet for the host's check.
     let _ = sup.stop_system("files");
 }
+
+/// The `files-bench` scenario (`cargo xtask bench`, under `-icount`, so
+/// TSC ticks are guest instructions): 1 MiB written to and read from a
+/// file through `pride-posix` and the `fs` service, against the same bytes
+/// moved raw through the same sDDF block path by the file server itself
+/// (its `BENCH_RAW` hook: no littlefs, no IPC per piece), in one run.
+/// Prints `bench: KEY=VALUE` lines.
+pub fn bench(sup: &mut Supervisor, t: &mut Tally) {
+    let r = bench_files(sup);
+    t.case(sup, "files-bench", r);
+}
+
+fn bench_files(sup: &mut Supervisor) -> CaseResult {
+    use core::fmt::Write;
+    use pride_rt::msg::Outgoing;
+    const BYTES: usize = 1 << 20;
+    const BENCH_RAW: u64 = 16;
+    const ROUNDS: u64 = 2;
+    let conn = sup.shell_conn("fs").map_err(|e| format!("{e}"))?;
+    let raw = |write: u64| -> Result<u64, String> {
+        let t0 = pride_rt::tsc();
+        let r = Outgoing::new()
+            .word(write)
+            .word((BYTES / 4096) as u64)
+            .call(conn, BENCH_RAW);
+        let ticks = pride_rt::tsc() - t0;
+        if r.info.label() != pride_supervisor_api::OK {
+            return Err(format!("BENCH_RAW refused ({:#x})", r.info.label()));
+        }
+        Ok(ticks)
+    };
+    let mut f = Files::new(FsConnection(conn));
+    // In pieces of 256 KiB: the root task's heap is small.
+    const PIECE: usize = 256 * 1024;
+    let mut buf = alloc::vec![0u8; PIECE];
+    // Warm up both paths once.
+    raw(0)?;
+    let (mut raw_w, mut raw_r, mut file_w, mut file_r) = (0, 0, 0, 0);
+    for _ in 0..ROUNDS {
+        raw_w += raw(1)?;
+        raw_r += raw(0)?;
+        let fd = f
+            .open("/bench.bin", flags::WRITE | flags::CREATE | flags::TRUNCATE)
+            .map_err(errno("open /bench.bin"))?;
+        for at in (0..BYTES).step_by(PIECE) {
+            buf.iter_mut().enumerate().for_each(|(i, b)| *b = big_byte(at + i));
+            let t0 = pride_rt::tsc();
+            f.write(fd, &buf).map_err(errno("write"))?;
+            file_w += pride_rt::tsc() - t0;
+        }
+        f.close(fd).map_err(errno("close"))?;
+        let fd = f.open("/bench.bin", flags::READ).map_err(errno("open"))?;
+        for at in (0..BYTES).step_by(PIECE) {
+            let t0 = pride_rt::tsc();
+            let n = f.read(fd, &mut buf).map_err(errno("read"))?;
+            file_r += pride_rt::tsc() - t0;
+            if n != PIECE || buf.iter().enumerate().any(|(i, b)| *b != big_byte(at + i)) {
+                return Err(format!("the file read back differs in the piece at {at}"));
+            }
+        }
+        f.close(fd).map_err(errno("close"))?;
+    }
+    let _ = f.unlink("/bench.bin");
+    let requests = BYTES.div_ceil(pride_supervisor_api::fs::DATA_MAX);
+    let _ = writeln!(sup.out, "bench: fs_bytes={BYTES} requests={requests}");
+    let _ = writeln!(sup.out, "bench: fs_write_ticks={}", file_w / ROUNDS);
+    let _ = writeln!(sup.out, "bench: fs_read_ticks={}", file_r / ROUNDS);
+    let _ = writeln!(sup.out, "bench: raw_write_ticks={}", raw_w / ROUNDS);
+    let _ = writeln!(sup.out, "bench: raw_read_ticks={}", raw_r / ROUNDS);
+    Ok(())
+}

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
 //! | `test [SCENARIO]` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed`. With a name (or part of one), only the matching scenarios, without host tests |
-//! | `bench [net\|sockets]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, the network echo against a Linux guest (`net`: that one only), the socket round trip against the echo server (`sockets`: that one only); tables on stdout and in `target/bench/` |
+//! | `bench [net\|files\|sockets]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, files, the network echo against a Linux guest (`net`), the socket round trip against the echo server (`sockets`); with an argument that one only; tables on stdout and in `target/bench/` |
 //! | `kernel` | builds the release and debug kernels only |
 //! | `build` | builds kernels and the default image, prints their paths |
 
@@ -40,7 +40,7 @@ fn workspace() -> PathBuf {
 }
 
 const USAGE: &str =
-    "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net|sockets] | kernel | build>";
+    "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net|files|sockets] | kernel | build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,9 +48,10 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.get(1).map(String::as_str)),
         Some("bench") => match args.get(1).map(String::as_str) {
-            None => bench(true, true, true),
-            Some("net") => bench(false, true, false),
-            Some("sockets") => bench(false, false, true),
+            None => bench(true, true, true, true),
+            Some("net") => bench(false, false, true, false),
+            Some("files") => bench(false, true, false, false),
+            Some("sockets") => bench(false, false, false, true),
             Some(other) => {
                 eprintln!("unknown benchmark {other:?}\n{USAGE}");
                 Ok(ExitCode::from(2))
@@ -349,16 +350,20 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-/// `cargo xtask bench`: the boot and IPC table (if `boot`), the network
-/// echo benchmark against a Linux guest (`netbench`, if `net`), and the
-/// socket round trip against the echo server (`sockbench`, if `sockets`).
-fn bench(boot: bool, net: bool, sockets: bool) -> Result<ExitCode> {
+/// `cargo xtask bench`: the boot and mediation figures, the file
+/// figures, the network echo against Linux (`netbench`) and the socket
+/// round trip against the echo server (`sockbench`); `bench net` /
+/// `bench files` / `bench sockets` one of them.
+fn bench(boot: bool, files: bool, net: bool, sockets: bool) -> Result<ExitCode> {
     let ws = workspace();
     let q = ensure_qemu(&ws)?;
     let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
     let comps = images::build_components(&ws)?;
     if boot {
         boot_bench(&ws, &q, &kernel, &comps)?;
+    }
+    if files {
+        files_bench(&ws, &q, &kernel, &comps)?;
     }
     if net {
         let net = netbench::run(&ws, &q, &kernel, &comps)?;
@@ -371,6 +376,84 @@ fn bench(boot: bool, net: bool, sockets: bool) -> Result<ExitCode> {
         println!("written to {}", ws.join("target/bench/sockets.md").display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// File throughput (issue 6): the `files-bench` scenario under `-icount`
+/// on a fresh files disk, one run; the table goes to
+/// `target/bench/files.md`.
+fn files_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::BuiltImage]) -> Result<()> {
+    let root = images::build_image(ws, "fsbench", comps, scenarios::FILES_BENCH_CFG)?;
+    let disk = files::scenario_disk(ws, "fsbench");
+    files::make_files_disk(ws, &disk, comps)?;
+    let mut cmd = board::qemu_command(
+        q,
+        kernel,
+        &root,
+        &board::RunOptions {
+            icount: true,
+            echo_port: None,
+        },
+    );
+    board::attach_disk(&mut cmd, &disk, None);
+    let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(300))?;
+    let dir = ws.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("files-transcript.log"), lines.join("\n") + "\n")?;
+    if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
+        for l in &lines {
+            eprintln!("| {l}");
+        }
+        bail!("file benchmark run ended with {ending:?}");
+    }
+    let value = |key: &str| -> Result<u64> {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("bench: {key}=")))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("file benchmark output lacks {key}"))
+    };
+    let bytes = value("fs_bytes")?;
+    let table = files_table(
+        bytes,
+        [
+            value("fs_write_ticks")?,
+            value("raw_write_ticks")?,
+            value("fs_read_ticks")?,
+            value("raw_read_ticks")?,
+        ],
+    );
+    print!("\n{table}");
+    std::fs::write(dir.join("files.md"), &table)?;
+    println!("written to {}", dir.join("files.md").display());
+    Ok(())
+}
+
+/// The file table: `ticks` = [file write, raw write, file read, raw read]
+/// of `bytes` each (guest instructions under `-icount`).
+fn files_table(bytes: u64, ticks: [u64; 4]) -> String {
+    let [fw, rw, fr, rr] = ticks.map(|t| t.max(1));
+    let kib = bytes / 1024;
+    // Guest time at 1 tick/ns: MiB per guest second.
+    let rate = |t: u64| bytes as f64 / (1 << 20) as f64 / (t as f64 / 1e9);
+    format!(
+        "| {kib} KiB (release kernel, QEMU TCG, -icount shift=0) | guest instructions | instructions per KiB | MiB per guest second | file / raw |\n\
+         | --- | ---: | ---: | ---: | ---: |\n\
+         | write a file through `pride-posix` and `fs` (936-byte requests, collected 7 KiB at a time in the session's write-back buffer, then littlefs) | {fw} | {} | {:.1} | {:.2} x |\n\
+         | baseline: the same bytes written raw through the same sDDF block path (fs `BENCH_RAW`, 64 KiB requests) | {rw} | {} | {:.1} | |\n\
+         | read the file back (936-byte requests, 7 KiB read ahead) | {fr} | {} | {:.1} | {:.2} x |\n\
+         | baseline: the same bytes read raw | {rr} | {} | {:.1} | |\n",
+        fw / kib.max(1),
+        rate(fw),
+        fw as f64 / rw as f64,
+        rw / kib.max(1),
+        rate(rw),
+        fr / kib.max(1),
+        rate(fr),
+        fr as f64 / rr as f64,
+        rr / kib.max(1),
+        rate(rr),
+    )
 }
 
 fn boot_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::BuiltImage]) -> Result<()> {

@@ -60,6 +60,8 @@ const FILES_CFG: &str = "launch ping\nlaunch policy-allowlist\nsystem files\nsce
 
 /// The boot script of the benchmark image.
 pub const BENCH_BOOT_CFG: &str = "launch ping\nlaunch policy-open\nlaunch store\nbench\n";
+/// The boot script of the file benchmark image.
+pub const FILES_BENCH_CFG: &str = "launch ping\nlaunch policy-open\nsystem files\nscenario files-bench\n";
 
 fn boot_summary_check() -> Check {
     Check::new("boot summary reports untyped memory and free slots", |lines| {
@@ -295,6 +297,30 @@ fn files() -> Expectation {
                 "[fs-writer] fs-writer: version B cut short",
             ),
             Check::contains("the image read from the disk ran", "hello from an image on the disk"),
+            Check::contains(
+                "the file server knows its LionsOS client's subject",
+                "[fs] fs: serving a LionsOS file-system client on channel 0 (subject ",
+            ),
+            Check::new(
+                "a LionsOS file-system client (C) ran its script through the LionsOS protocol",
+                |lines| {
+                    let steps = lines
+                        .iter()
+                        .filter(|l| l.starts_with("[fs_lions_client] fs_lions_client: step ") && l.ends_with(": ok"))
+                        .count();
+                    let done = lines
+                        .iter()
+                        .any(|l| l == "[fs_lions_client] fs_lions_client: done, 0 failed");
+                    if steps == 15 && done {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{steps} of 15 steps ok, the done line {}",
+                            if done { "there" } else { "missing or with failures" }
+                        ))
+                    }
+                },
+            ),
             Check::new(
                 "after the run the disk holds a consistent file system (fs-image check)",
                 |_| {

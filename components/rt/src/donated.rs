@@ -108,6 +108,17 @@ impl SessionArena {
         unsafe { core::slice::from_raw_parts((self.base + block.offset as u64) as *const u8, block.len()) }
     }
 
+    /// `block`'s bytes, to change in place (a server's buffer kept in the
+    /// client's memory).
+    pub fn load_mut(&mut self, block: &Block) -> &mut [u8] {
+        if !self.owns(block) {
+            return &mut [];
+        }
+        // SAFETY: as in `load`; `&mut self` makes this the only view of the
+        // arena's bytes while it lives, and blocks do not overlap.
+        unsafe { core::slice::from_raw_parts_mut((self.base + block.offset as u64) as *mut u8, block.len()) }
+    }
+
     /// Returns `block`'s bytes to the arena.
     pub fn free(&mut self, block: Block) {
         let (Some(l), true) = (layout(block.len()), self.owns(&block)) else {

@@ -19,6 +19,8 @@ use sddf::shared::SharedMemory;
 /// Bytes of the data region used per request: 16 blocks.
 const WINDOW: usize = 16 * TRANSFER_SIZE;
 const SECTORS_PER_BLOCK: u64 = (TRANSFER_SIZE / SECTOR_SIZE) as u64;
+/// Most blocks one benchmark transfer moves ([`SddfDisk::raw_transfer`]).
+pub const RAW_BLOCKS: u64 = 256;
 
 pub struct SddfDisk {
     link: blk::Link,
@@ -97,6 +99,28 @@ impl SddfDisk {
                 Err(_) => microkit::wait_channel(self.virt),
             }
         }
+    }
+
+    /// Benchmark baseline: `blocks` (at most [`RAW_BLOCKS`]) whole blocks
+    /// read or written, a window at a time, in the partition's tail past
+    /// the file system (which littlefs never touches); the data is
+    /// whatever the window holds. `IoError` if the partition has no such
+    /// tail.
+    pub fn raw_transfer(&mut self, write: bool, blocks: u64) -> Result<(), IoError> {
+        let first = fs_core::FS_SECTORS / SECTORS_PER_BLOCK;
+        let blocks = blocks.min(RAW_BLOCKS);
+        if (first + blocks) * SECTORS_PER_BLOCK > self.sectors {
+            return Err(IoError);
+        }
+        let per = (WINDOW / TRANSFER_SIZE) as u64;
+        let code = if write { RequestCode::Write } else { RequestCode::Read };
+        let mut done = 0;
+        while done < blocks {
+            let n = (blocks - done).min(per);
+            self.request(code, first + done, n as u16)?;
+            done += n;
+        }
+        Ok(())
     }
 
     /// Reads whole blocks `block..block + count` into the window.

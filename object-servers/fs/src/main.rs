@@ -17,11 +17,26 @@
 //!   keeps a record of its path in the donated memory, so a client that
 //!   opens too much runs out of its own memory (`QUOTA_EXHAUSTED`), not the
 //!   server's. `CLOSE_SESSION` forgets the session and its handles.
-//! - **Durability.** A request that changes the file system is on the disk
-//!   (littlefs committed, the device flushed) before it is answered; a
-//!   crash at any point leaves the state before or after the request that
-//!   ran (littlefs is copy-on-write). After a restart or an update the new
-//!   instance mounts what is there.
+//! - **Buffers in the client's memory.** Each session has a write-back
+//!   buffer and a read-ahead cache of 7 KiB each, made from its donated
+//!   memory (when it has room; otherwise requests go straight through):
+//!   consecutive `WRITE`s to one handle collect there and go to littlefs
+//!   together, and a `READ` is served from the bytes the last one read
+//!   ahead while nothing changed the file system since. Any request other
+//!   than such a `WRITE` first sends every session's buffered writes to
+//!   littlefs, so no request (the LionsOS client's included) sees the file
+//!   system without a write that was answered.
+//! - **Durability.** A request other than `WRITE` that changes the file
+//!   system is on the disk (littlefs committed, the device flushed) when
+//!   it is answered; a `WRITE` is when its session next does anything
+//!   else (`SYNC`, `CLOSE`, ...), when its session ends, and before an
+//!   update or a supervisor's restart takes the server over (`quiesce`).
+//!   As with Posix, written and synced data survives a crash; a crash at
+//!   any point leaves the state before or after each littlefs operation
+//!   (littlefs is copy-on-write), and loses the writes still buffered. A
+//!   buffered write that fails on its way to the disk is reported at the
+//!   session's next `WRITE`, `SYNC` or `CLOSE`. After a restart or an
+//!   update the new instance mounts what is there.
 //! - **Fault injection** (for the `files` scenario): `FAULT_AFTER n` makes
 //!   the server die just before its `n`-th next write to the disk, in the
 //!   middle of whatever request it is serving; only clients the policy
@@ -72,6 +87,39 @@ pride_rt::component_entry!(main);
 pub const FAULT_AFTER: u64 = 15;
 /// The security object of the fault-injection hook.
 pub const FAULT_OBJECT: &str = "fs-debug:fault";
+/// Benchmark baseline: w0 = 0 read, 1 write; w1 = blocks (at most
+/// [`disk::RAW_BLOCKS`]). Moves that many 4 KiB blocks between the
+/// server's data region and the partition's spare tail (past the file
+/// system, which it never touches), through the same sDDF block path as
+/// the file system but without littlefs or a client's IPC per piece.
+/// Allowed to whom the policy lets read [`BENCH_OBJECT`].
+pub const BENCH_RAW: u64 = 16;
+/// The security object of the benchmark hook.
+pub const BENCH_OBJECT: &str = "fs-debug:bench";
+
+/// Bytes of a session's write-back buffer and of its read cache, both in
+/// the client's donated memory (16 KiB a session, with the handle records).
+const WRITE_BUF: usize = 7 * 1024;
+const READ_BUF: usize = 7 * 1024;
+
+/// Writes to one handle waiting to go to the file system together: bytes
+/// `start..start + len` of the file.
+struct WriteBuf {
+    handle: Handle,
+    start: u64,
+    len: usize,
+    block: Block,
+}
+
+/// Bytes `start..start + len` of one handle's file, read ahead, valid
+/// while the file system's [`FsServer::generation`] is `generation`.
+struct ReadCache {
+    handle: Handle,
+    start: u64,
+    len: usize,
+    generation: u64,
+    block: Block,
+}
 
 /// One admitted client.
 struct ClientSession {
@@ -81,6 +129,29 @@ struct ClientSession {
     /// charged to it.
     arena: SessionArena,
     records: BTreeMap<u32, Block>,
+    wbuf: Option<WriteBuf>,
+    rcache: Option<ReadCache>,
+    /// A buffered write that failed when it went to the disk: reported at
+    /// the session's next `WRITE`, `SYNC` or `CLOSE` (as Posix reports a
+    /// failed write-back at `fsync`/`close`).
+    deferred: Option<FsError>,
+}
+
+impl ClientSession {
+    /// Writes the buffered bytes to the file system.
+    fn flush(&mut self, fs: &mut FileSystem<SddfDisk>) -> Result<(), FsError> {
+        let ClientSession { files, arena, wbuf, .. } = self;
+        let Some(w) = wbuf.as_mut().filter(|w| w.len > 0) else {
+            return Ok(());
+        };
+        let len = core::mem::take(&mut w.len);
+        let data = arena.load(&w.block).get(..len).unwrap_or(&[]);
+        match fs.write_at(files, w.handle, w.start, data) {
+            Ok(n) if n == len => Ok(()),
+            Ok(_) => Err(FsError::NoSpace),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 struct FsServer {
@@ -89,6 +160,9 @@ struct FsServer {
     cache: DecisionCache,
     sessions: BTreeMap<u64, ClientSession>,
     lions: Option<Lions>,
+    /// Grows with every request that may change the file system: read
+    /// caches of an older generation are stale.
+    generation: u64,
 }
 
 /// The LionsOS client on a channel (`fs_lions`), and the security subject
@@ -169,10 +243,29 @@ impl FsServer {
         decide(&mut self.cache, self.security, subject, object, op)
     }
 
-    /// Serves a request of an admitted client.
+    /// Sends every session's buffered writes to the file system, so that
+    /// whatever comes next sees them. A failure is kept for its session.
+    fn flush_all(&mut self) {
+        for s in self.sessions.values_mut() {
+            if let Err(e) = s.flush(&mut self.fs) {
+                s.deferred = Some(e);
+            }
+        }
+    }
+
+    /// Serves a request of an admitted client. Writes are buffered per
+    /// session (appending to one handle), and every other request first
+    /// sends all buffered writes to the file system, so that no request
+    /// sees the file system without a write that was answered.
     fn serve(&mut self, badge: u64, label: u64, m: &Received) -> Result<Reply, Reply> {
         let subject = self.sessions.get(&badge).ok_or(Reply::error(DENIED))?.subject;
         let deny = || Reply::error(DENIED);
+        if label != proto::WRITE {
+            self.flush_all();
+        }
+        if !matches!(label, proto::READ | proto::STAT | proto::READDIR | proto::DF) {
+            self.generation += 1;
+        }
         match label {
             proto::OPEN => {
                 let [bits, len] = words(m)?;
@@ -209,7 +302,14 @@ impl FsServer {
                 if let Some(b) = s.records.remove(&h.0) {
                     s.arena.free(b);
                 }
-                Ok(Reply::ok(&[]))
+                if let Some(c) = s.rcache.as_mut().filter(|c| c.handle == h) {
+                    c.len = 0;
+                    c.generation = u64::MAX;
+                }
+                match s.deferred.take() {
+                    Some(e) => Err(error(e)),
+                    None => Ok(Reply::ok(&[])),
+                }
             }
             proto::READ => {
                 let [h, offset, max] = words(m)?;
@@ -218,11 +318,57 @@ impl FsServer {
                 if !self.allowed(subject, &Access::Read(&path)) {
                     return Err(deny());
                 }
-                let mut buf = alloc::vec![0u8; (max as usize).min(DATA_MAX)];
+                let want = (max as usize).min(DATA_MAX);
+                let generation = self.generation;
                 let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
-                let n = self.fs.read_at(&mut s.files, h, offset, &mut buf).map_err(error)?;
+                let ClientSession {
+                    files, arena, rcache, ..
+                } = s;
+                // A read-ahead cache hit: the wanted bytes are in it, or it
+                // reaches the end of the file.
+                let hit = rcache.as_ref().is_some_and(|c| {
+                    c.handle == h
+                        && c.generation == generation
+                        && offset >= c.start
+                        && (offset + want as u64 <= c.start + c.len as u64 || c.len < READ_BUF)
+                });
+                if !hit {
+                    if rcache.is_none() {
+                        *rcache = arena.store(&[&[0u8; READ_BUF]]).map(|block| ReadCache {
+                            handle: h,
+                            start: 0,
+                            len: 0,
+                            generation: u64::MAX,
+                            block,
+                        });
+                    }
+                    match rcache.as_mut() {
+                        Some(c) => {
+                            (c.len, c.generation) = (0, u64::MAX);
+                            c.len = self
+                                .fs
+                                .read_at(files, h, offset, arena.load_mut(&c.block))
+                                .map_err(error)?;
+                            (c.handle, c.start, c.generation) = (h, offset, generation);
+                        }
+                        None => {
+                            // No room for a cache in the client's memory:
+                            // read just what was asked.
+                            let mut buf = alloc::vec![0u8; want];
+                            let n = self.fs.read_at(files, h, offset, &mut buf).map_err(error)?;
+                            let mut out = Outgoing::new();
+                            out.word(n as u64).bytes(&buf[..n]);
+                            let (info, mrs) = out.finish(OK);
+                            return Ok(Reply::long(OK, mrs, info.length()));
+                        }
+                    }
+                }
+                let c = rcache.as_ref().ok_or_else(deny)?;
+                let from = ((offset - c.start) as usize).min(c.len);
+                let n = want.min(c.len - from);
+                let bytes = arena.load(&c.block).get(from..from + n).unwrap_or(&[]);
                 let mut out = Outgoing::new();
-                out.word(n as u64).bytes(&buf[..n]);
+                out.word(bytes.len() as u64).bytes(bytes);
                 let (info, mrs) = out.finish(OK);
                 Ok(Reply::long(OK, mrs, info.length()))
             }
@@ -240,8 +386,51 @@ impl FsServer {
                     return Err(deny());
                 }
                 let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
-                let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
-                Ok(Reply::ok(&[n as u64]))
+                if let Some(e) = s.deferred.take() {
+                    return Err(error(e));
+                }
+                let appends = s.wbuf.as_ref().is_some_and(|w| {
+                    w.handle == h && w.start + w.len as u64 == offset && w.len + data.len() <= WRITE_BUF
+                });
+                if !appends {
+                    s.flush(&mut self.fs).map_err(error)?;
+                    // What the file system would refuse now must not be
+                    // buffered: a handle not open for writing, or a
+                    // write past the end (no holes).
+                    let f = s.files.get(h).map_err(error)?;
+                    if !f.flags.contains(OpenFlags::WRITE) {
+                        return Err(error(FsError::WrongMode));
+                    }
+                    let size = self.fs.stat_handle(&s.files, h).map_err(error)?.size;
+                    if offset > size || f.flags.contains(OpenFlags::APPEND) {
+                        let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
+                        return Ok(Reply::ok(&[n as u64]));
+                    }
+                    if s.wbuf.is_none() {
+                        s.wbuf = s.arena.store(&[&[0u8; WRITE_BUF]]).map(|block| WriteBuf {
+                            handle: h,
+                            start: 0,
+                            len: 0,
+                            block,
+                        });
+                    }
+                    match s.wbuf.as_mut() {
+                        Some(w) => (w.handle, w.start, w.len) = (h, offset, 0),
+                        None => {
+                            // No room in the client's memory: write through.
+                            let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
+                            return Ok(Reply::ok(&[n as u64]));
+                        }
+                    }
+                }
+                let ClientSession { arena, wbuf, .. } = s;
+                let w = wbuf.as_mut().ok_or_else(deny)?;
+                let room = arena.load_mut(&w.block);
+                room.get_mut(w.len..w.len + data.len())
+                    .ok_or_else(deny)?
+                    .copy_from_slice(&data);
+                w.len += data.len();
+                Ok(Reply::ok(&[data.len() as u64]))
             }
             proto::STAT => {
                 let [len] = words(m)?;
@@ -317,8 +506,15 @@ impl FsServer {
                 Ok(Reply::ok(&[]))
             }
             proto::SYNC => {
-                if !self.allowed(subject, &Access::Sync) {
+                // `fsync` of a file: decided on the file.
+                let [h] = words(m)?;
+                let h = self.open_handle(badge, h)?;
+                let path = self.path_of(badge, h)?;
+                if !self.allowed(subject, &Access::Write(&path)) {
                     return Err(deny());
+                }
+                if let Some(e) = self.sessions.get_mut(&badge).and_then(|s| s.deferred.take()) {
+                    return Err(error(e));
                 }
                 self.fs.sync().map_err(error)?;
                 Ok(Reply::ok(&[]))
@@ -353,6 +549,12 @@ impl FsServer {
 impl Handler for FsServer {
     fn init(&mut self) {}
 
+    /// Replaced (an update or a restart the supervisor asks for): what
+    /// clients wrote goes to the disk first.
+    fn quiesce(&mut self) {
+        self.flush_all();
+    }
+
     /// The LionsOS client's channel: serve its commands. (The block
     /// virtualiser's signals matter only while a request waits for the
     /// disk, `microkit::wait_channel`; one arriving here is late.)
@@ -362,9 +564,21 @@ impl Handler for FsServer {
             security,
             cache,
             lions,
-            ..
+            sessions,
+            generation,
         } = self;
-        let Some(l) = lions.as_mut().filter(|l| l.ch == ch && !l.broken) else {
+        if !lions.as_ref().is_some_and(|l| l.ch == ch && !l.broken) {
+            return;
+        }
+        // The LionsOS client must see what Pride clients wrote, and their
+        // read caches what it writes.
+        for s in sessions.values_mut() {
+            if let Err(e) = s.flush(fs) {
+                s.deferred = Some(e);
+            }
+        }
+        *generation += 1;
+        let Some(l) = lions.as_mut() else {
             return;
         };
         let subject = l.subject;
@@ -410,6 +624,9 @@ impl Server for FsServer {
                         files: Session::new(MAX_OPEN),
                         arena,
                         records: BTreeMap::new(),
+                        wbuf: None,
+                        rcache: None,
+                        deferred: None,
                     },
                 );
                 Reply::ok(&[])
@@ -418,6 +635,9 @@ impl Server for FsServer {
                 let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
                     return Reply::error(BAD_REQUEST);
                 };
+                // What the client wrote stays written (as a process's
+                // writes do when it exits).
+                self.flush_all();
                 let before = self.sessions.len();
                 self.sessions.retain(|_, s| s.arena.address() != address);
                 Reply::ok(&[(before - self.sessions.len()) as u64])
@@ -439,6 +659,21 @@ impl Server for FsServer {
                 }
                 self.fs.with_device(|d| d.fault_after(n));
                 Reply::ok(&[])
+            }
+            BENCH_RAW => {
+                let (Some(write), Some(blocks)) = (msg::word(m, 0), msg::word(m, 1)) else {
+                    return Reply::error(BAD_REQUEST);
+                };
+                let Some(subject) = self.sessions.get(&client.to_badge()).map(|s| s.subject) else {
+                    return Reply::error(DENIED);
+                };
+                if !self.allows(subject, BENCH_OBJECT, Operation::Read) {
+                    return Reply::error(DENIED);
+                }
+                match self.fs.with_device(|d| d.raw_transfer(write == 1, blocks)) {
+                    Ok(()) => Reply::ok(&[blocks]),
+                    Err(_) => Reply::error(proto::IO_ERROR),
+                }
             }
             _ => match self.serve(client.to_badge(), label, m) {
                 Ok(r) | Err(r) => r,
@@ -521,6 +756,7 @@ fn main(boot: pride_rt::component::Boot) -> ! {
         cache,
         sessions: BTreeMap::new(),
         lions,
+        generation: 0,
     };
     microkit::run_server(server, boot.generation)
 }

@@ -20,7 +20,7 @@
 //! | 9 `MKDIR` | w0 path length, path from w1 | `OK` |
 //! | 10 `UNLINK` | w0 path length, path from w1 (a file, or an empty directory) | `OK` |
 //! | 11 `RENAME` | w0 from's length, w1 to's length, both paths from w2 | `OK` |
-//! | 12 `SYNC` | w0 handle | `OK` (every write is already on the disk when it is answered; see the server) |
+//! | 12 `SYNC` | w0 handle | `OK` once everything the session wrote is on the disk (writes are buffered until the session's next other request; see the server) |
 //! | 13 `DF` | | `OK`: w0 total bytes, w1 free bytes, w2 block size |
 //! | 14 `STATS` | | `OK`: w0 decision-cache hits, w1 misses, w2 flushes, w3 epoch |
 //!
@@ -30,7 +30,7 @@
 //! asked on every request so that a policy change applies to open handles
 //! too; `STAT` `read`; `READDIR` `list`; `MKDIR` `create`; `UNLINK`
 //! `delete`; `RENAME` `delete` on the old path, `create` and `write` on
-//! the new; `DF` `read` and `SYNC` `write` on `fs:/`).
+//! the new; `DF` `read` on `fs:/`; `SYNC` `write` on its handle's path).
 //!
 //! Errors: `DENIED` (policy), `NOT_FOUND`, `BAD_REQUEST` (malformed, or a
 //! bad path), `TOO_LARGE` (a path or a transfer too long), and the labels

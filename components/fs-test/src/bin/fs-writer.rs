@@ -1,6 +1,6 @@
 //! # fs-writer: a client writing while the file server dies
 //!
-//! Writes `/crash/file` (version A: [`SIZE`] bytes of `A`), asks the file
+//! Writes and syncs `/crash/file` (version A: [`SIZE`] bytes of `A`), asks the file
 //! server to die just before its [`FAULT_AT`]-th next write to the disk
 //! (`FAULT_AFTER`, allowed to this component by the policy), then writes
 //! version B (`B`s) over it, in the requests a `write` makes. The server
@@ -48,7 +48,11 @@ fn main(_boot: Boot) -> ! {
         println!("fs-writer: version A failed: {}", e.text());
         supervisor::exit(2)
     }
-    println!("fs-writer: version A written ({SIZE} bytes)");
+    if let Err(e) = f.sync(fd) {
+        println!("fs-writer: version A not synced: {}", e.text());
+        supervisor::exit(2)
+    }
+    println!("fs-writer: version A written and synced ({SIZE} bytes)");
     let r = Outgoing::new().word(FAULT_AT).call(conn, FAULT_AFTER);
     if r.info.label() != pride_supervisor_api::OK {
         println!("fs-writer: the fault was not armed (label {:#x})", r.info.label());
