@@ -211,11 +211,15 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
                     let _ = writeln!(sup.out, "launch {image}: {e}");
                 }
             },
-            Ok(Directive::System(name)) => {
-                if let Err(e) = sup.start_system(name) {
+            Ok(Directive::System(name)) => match sup.start_system(name) {
+                // Its protection domains say READY before the next line:
+                // a component launched next may want a service a PD offers
+                // (the socket server's `net`).
+                Ok(()) => shell::settle(&mut sup),
+                Err(e) => {
                     let _ = writeln!(sup.out, "system {name}: {e}");
                 }
-            }
+            },
             Ok(other) => mode = Some(other),
             Err(e) => {
                 let _ = writeln!(sup.out, "boot.cfg line {}: {} ('{}')", e.line, e.why, e.text.trim());

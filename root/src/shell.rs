@@ -16,6 +16,7 @@ use root_core::supervision::State;
 
 use crate::objects::{root_slot, ObjError, ROOT_CNODE};
 use crate::supervisor::{Event, SupError, Supervisor, SERIAL_IRQ_BADGE};
+use pride_supervisor_api::net as net_proto;
 use pride_supervisor_api::security as sec;
 use pride_supervisor_api::store as store_proto;
 use pride_supervisor_api::{self as api};
@@ -169,6 +170,60 @@ fn shell_store(sup: &mut Supervisor, cmd: Command<'_>) -> Result<(), SupError> {
     Ok(())
 }
 
+/// `netstat`: the socket server's rows (`pride_supervisor_api::net`,
+/// `NETSTAT`, asked page by page as the shell's subject), owners by name.
+fn shell_netstat(sup: &mut Supervisor) -> Result<(), SupError> {
+    use pride_rt::msg::{self, Outgoing};
+    let conn = sup.shell_conn("net").map_err(|e| match e {
+        SupError::Refused("service down") => SupError::Refused("no socket server is running (system sockets)"),
+        e => e,
+    })?;
+    let mut rows = alloc::vec::Vec::new();
+    loop {
+        let r = Outgoing::new().word(rows.len() as u64).call(conn, net_proto::NETSTAT);
+        match r.info.label() {
+            api::OK => {}
+            api::DENIED => return Err(SupError::Refused("denied by the security policy")),
+            _ => return Err(SupError::Refused("the socket server refused")),
+        }
+        let (count, len) = (msg::word(&r, 0).unwrap_or(0), msg::word(&r, 2).unwrap_or(0) as usize);
+        let mut buf = alloc::vec![0u8; len.min(msg::MAX_WORDS * 8)];
+        let text = msg::bytes(&r, 3, len, &mut buf).ok_or(SupError::Refused("malformed reply"))?;
+        let text = core::str::from_utf8(text).map_err(|_| SupError::Refused("malformed reply"))?;
+        rows.extend(text.lines().map(alloc::string::String::from));
+        if count == 0 || rows.len() as u64 >= msg::word(&r, 1).unwrap_or(0) {
+            break;
+        }
+    }
+    let _ = writeln!(sup.out, "netstat: {} sockets", rows.len());
+    let _ = writeln!(
+        sup.out,
+        "{:<5} {:<21} {:<21} {:<12} owner",
+        "proto", "local", "peer", "state"
+    );
+    for line in &rows {
+        let Some(row) = net_proto::Row::parse(line) else {
+            let _ = writeln!(sup.out, "? {line}");
+            continue;
+        };
+        let owner = match row.owner {
+            0 => alloc::string::String::from("- (closing)"),
+            net_proto::NO_OWNER => alloc::string::String::from("? (lost)"),
+            id if u32::from(id) == crate::mediation::SHELL_SUBJECT => alloc::string::String::from("shell"),
+            id => sup
+                .table
+                .by_id(id as u32)
+                .map_or_else(|| alloc::format!("#{id}"), |r| r.name.clone()),
+        };
+        let _ = writeln!(
+            sup.out,
+            "{:<5} {:<21} {:<21} {:<12} {owner}",
+            row.proto, row.local, row.peer, row.state
+        );
+    }
+    Ok(())
+}
+
 /// Runs one command line.
 pub fn run_command(sup: &mut Supervisor, text: &str) {
     let cmd = console::parse(text);
@@ -239,6 +294,7 @@ pub fn run_command(sup: &mut Supervisor, text: &str) {
         Command::Rm { path } => sup.shell_rm_mkdir(path, false),
         Command::Mkdir { path } => sup.shell_rm_mkdir(path, true),
         Command::Df => sup.shell_df(),
+        Command::Netstat => shell_netstat(sup),
         Command::Ping => {
             match ping(sup, 1) {
                 Some((2, answered, ticks)) => {

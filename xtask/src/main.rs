@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `run [--debug] [--icount]` | builds everything and boots the default system in QEMU; the serial console is on this terminal (standard input goes to the guest, so it can be scripted with a pipe); exits with QEMU's status |
 //! | `test [SCENARIO]` | host tests (`cargo test`), then every QEMU scenario; ends with `N passed, N failed`. With a name (or part of one), only the matching scenarios, without host tests |
-//! | `bench [net]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, then the network echo against a Linux guest (`net`: that one only); tables on stdout and in `target/bench/` |
+//! | `bench [net\|files\|sockets]` | benchmarks on the release kernel under `-icount shift=0`: boot and IPC, files, the network echo against a Linux guest (`net`), the socket round trip against the echo server (`sockets`); with an argument that one only; tables on stdout and in `target/bench/` |
 //! | `kernel` | builds the release and debug kernels only |
 //! | `build` | builds kernels and the default image, prints their paths |
 
@@ -22,6 +22,8 @@ mod loadgen;
 mod netbench;
 mod prereq;
 mod scenarios;
+mod sockbench;
+mod sockets;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -38,7 +40,7 @@ fn workspace() -> PathBuf {
 }
 
 const USAGE: &str =
-    "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net|files] | kernel | build>";
+    "usage: cargo xtask <run [--debug] [--icount] | test [SCENARIO] | bench [net|files|sockets] | kernel | build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,9 +48,10 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(args.get(1).map(String::as_str)),
         Some("bench") => match args.get(1).map(String::as_str) {
-            None => bench(true, true, true),
-            Some("net") => bench(false, false, true),
-            Some("files") => bench(false, true, false),
+            None => bench(true, true, true, true),
+            Some("net") => bench(false, false, true, false),
+            Some("files") => bench(false, true, false, false),
+            Some("sockets") => bench(false, false, false, true),
             Some(other) => {
                 eprintln!("unknown benchmark {other:?}\n{USAGE}");
                 Ok(ExitCode::from(2))
@@ -302,6 +305,10 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
         };
         let timeout = Duration::from_secs(s.timeout_secs);
         let (lines, ending) = match echo_port.filter(|_| s.echo) {
+            Some(port) if s.name == "sockets" => {
+                let mut host = sockets::from_host(port);
+                pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
+            }
             Some(port) => {
                 let mut host = scenarios::echo_from_host(port);
                 pride_harness::run_qemu_with(cmd, s.input, wait_for, timeout, &mut host)?
@@ -343,12 +350,11 @@ fn test(filter: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-/// `cargo xtask bench`: the boot and IPC table (if `boot`), then the
-/// network echo benchmark against a Linux guest (`netbench`).
 /// `cargo xtask bench`: the boot and mediation figures, the file
-/// figures, the network echo against Linux; `bench net` / `bench files`
-/// one of them.
-fn bench(boot: bool, files: bool, net: bool) -> Result<ExitCode> {
+/// figures, the network echo against Linux (`netbench`) and the socket
+/// round trip against the echo server (`sockbench`); `bench net` /
+/// `bench files` / `bench sockets` one of them.
+fn bench(boot: bool, files: bool, net: bool, sockets: bool) -> Result<ExitCode> {
     let ws = workspace();
     let q = ensure_qemu(&ws)?;
     let kernel = kernel::build_kernel(&ws, &board::board_dir(&ws, board::DEFAULT_BOARD), false)?;
@@ -363,6 +369,11 @@ fn bench(boot: bool, files: bool, net: bool) -> Result<ExitCode> {
         let net = netbench::run(&ws, &q, &kernel, &comps)?;
         print!("\n{net}");
         println!("written to {}", ws.join("target/bench/net.md").display());
+    }
+    if sockets {
+        let table = sockbench::run(&ws, &q, &kernel, &comps)?;
+        print!("\n{table}");
+        println!("written to {}", ws.join("target/bench/sockets.md").display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -233,7 +233,7 @@ pub fn build_plugin(ws: &Path) -> Result<PathBuf> {
 
 /// The same QEMU command line for both guests: `kernel` and `initrd` are
 /// Pride's kernel and root task, or Linux's kernel and initramfs.
-fn qemu_command(
+pub(crate) fn qemu_command(
     q: &board::Qemu,
     kernel: &Path,
     initrd: &Path,
@@ -284,14 +284,15 @@ impl Marks {
     }
 }
 
-/// Runs every workload against the guest that `cmd` boots.
-fn measure_guest(
+/// Runs `workloads` against the guest that `cmd` boots.
+pub(crate) fn measure_guest(
     label: &str,
     cmd: Command,
     ready: &str,
     port: u16,
     counts: &Path,
     transcript: &Path,
+    workloads: &[(usize, Workload)],
 ) -> Result<Vec<Measured>> {
     if counts.exists() {
         std::fs::remove_file(counts)?;
@@ -308,7 +309,7 @@ fn measure_guest(
         }
         let mut marks = Marks::default();
         let mut out = Vec::new();
-        for (i, w) in selected_workloads()? {
+        for &(i, w) in workloads {
             let run = i as u32 + 1;
             let begin = marks.take(&sock, counts)?;
             let outcome = match w.kind {
@@ -549,7 +550,15 @@ pub fn run(ws: &Path, q: &board::Qemu, pride_kernel: &Path, comps: &[crate::imag
             cmd.args(["-append", line]);
         }
         let transcript = dir.join(format!("net-{file}.log"));
-        measured.push(measure_guest(label, cmd, ready, port, &counts, &transcript)?);
+        measured.push(measure_guest(
+            label,
+            cmd,
+            ready,
+            port,
+            &counts,
+            &transcript,
+            &selected_workloads()?,
+        )?);
     }
     if partial {
         return Ok("partial run (PRIDE_BENCH_GUESTS or PRIDE_BENCH_WORKLOADS): no report\n".into());

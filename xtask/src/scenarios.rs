@@ -42,9 +42,12 @@ pub const DEFAULT_BOOT_CFG: &str = "# The default system: ping, the security ser
      the sDDF block path, virtio-blk), then the shell.\n\
      launch ping\nlaunch policy-allowlist\nlaunch store\nsystem echo\nsystem files\n";
 
-/// True if a boot script starts the echo server, which needs a network card.
+/// True if a boot script starts the echo server or the socket server
+/// (`system sockets`), which need a network card.
 pub fn wants_network(boot_cfg: &str) -> bool {
-    boot_cfg.lines().any(|l| l.trim() == "system echo")
+    boot_cfg
+        .lines()
+        .any(|l| l.trim() == "system echo" || l.trim() == "system sockets")
 }
 
 const FOUNDATION_CFG: &str = "launch ping\nscenario foundation\n";
@@ -476,7 +479,7 @@ fn console() -> Expectation {
             boot_summary_check(),
             Check::contains("prompt", "pride> "),
             Check::new("help lists the commands", |lines| {
-                for cmd in ["  help ", "  ping ", "  shutdown "] {
+                for cmd in ["  help ", "  ping ", "  netstat ", "  shutdown "] {
                     if !lines.iter().any(|l| l.starts_with(cmd)) {
                         return Err(format!("help text lacks {cmd:?}"));
                     }
@@ -489,6 +492,10 @@ fn console() -> Expectation {
                 "error: unknown command 'bogus' (type 'help' for the list)",
             ),
             Check::contains("argument error", "error: usage: help"),
+            Check::contains(
+                "netstat without the socket server is one clear error",
+                "error: netstat: no socket server is running (system sockets)",
+            ),
             Check::contains("shutdown is announced", "shutdown: powering off"),
         ],
         exit_status: 0,
@@ -606,7 +613,7 @@ pub fn all() -> Vec<Scenario> {
             launcher: Launcher::Qemu,
             boot_cfg: DEFAULT_BOOT_CFG,
             debug_kernel: false,
-            input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nshutdown\n",
+            input: "help\nping\nbogus\nhelp me\n\x7f\x1b[A\nnetstat\nshutdown\n",
             expect: console,
             timeout_secs: 60,
             echo: false,
@@ -629,6 +636,17 @@ pub fn all() -> Vec<Scenario> {
             input: "",
             expect: network,
             timeout_secs: 120,
+            echo: true,
+        },
+        // The socket server on the network path (xtask/src/sockets.rs).
+        Scenario {
+            name: "sockets",
+            launcher: Launcher::Qemu,
+            boot_cfg: crate::sockets::BOOT_CFG,
+            debug_kernel: false,
+            input: crate::sockets::INPUT,
+            expect: crate::sockets::expectation,
+            timeout_secs: 180,
             echo: true,
         },
         // The sDDF block system on a two-partition disk (xtask/src/block.rs).
@@ -943,7 +961,7 @@ impl Drop for EchoLoad {
     }
 }
 
-fn udp_echo(port: u16) -> std::io::Result<usize> {
+pub(crate) fn udp_echo(port: u16) -> std::io::Result<usize> {
     use std::time::Duration;
     let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
     sock.set_read_timeout(Some(Duration::from_secs(2)))?;

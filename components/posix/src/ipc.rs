@@ -1,6 +1,7 @@
-//! [`FileService`] over a connection to the `fs` service: one IPC call per
-//! request, the words and bytes as `pride_supervisor_api::fs` lays them
-//! out. Replies are read with every length checked (`pride_rt::msg`).
+//! [`FileService`] over a connection to the `fs` service and
+//! [`SocketService`] over one to `net`: one IPC call per request, the
+//! words and bytes as `pride_supervisor_api::fs` and `::net` lay them out.
+//! Replies are read with every length checked (`pride_rt::msg`).
 
 use alloc::vec::Vec;
 
@@ -11,7 +12,10 @@ use pride_rt::msg::{self, Outgoing};
 use pride_supervisor_api::fs::{self as proto, DATA_MAX};
 use pride_supervisor_api::OK;
 
+use pride_supervisor_api::net;
+
 use crate::service::{DirEntry, Errno, FileService, Kind, Stat, Usage};
+use crate::sockets::{SocketAddr, SocketKind, SocketService};
 
 // A transfer and its three header words fill the IPC buffer exactly.
 const _: () = assert!(proto::MSG_WORDS == kernel_iface::abi::MSG_MAX_LENGTH);
@@ -135,5 +139,90 @@ impl FileService for FsConnection {
             free: r.mrs[1],
             block_size: r.mrs[2],
         })
+    }
+}
+
+/// A connection to the socket server.
+#[derive(Clone, Copy, Debug)]
+pub struct NetConnection(pub Cap<Endpoint>);
+
+/// A reply's data: `n` (word `at`, at most `buf.len()`) bytes from word
+/// `at + skip` into `buf`.
+fn data_out(r: &Received, at: usize, skip: usize, buf: &mut [u8]) -> Result<usize, Errno> {
+    let n = msg::word(r, at).ok_or(Errno::Other(OK))? as usize;
+    if n > buf.len() {
+        return Err(Errno::Other(OK));
+    }
+    msg::bytes(r, at + skip, n, &mut buf[..n]).ok_or(Errno::Other(OK))?;
+    Ok(n)
+}
+
+impl NetConnection {
+    fn call(&self, label: u64, words: &[u64], data: &[u8]) -> Result<Received, Errno> {
+        let mut m = Outgoing::new();
+        for w in words {
+            m.word(*w);
+        }
+        m.bytes(data);
+        let r = m.call(self.0, label);
+        ok(&r).map(|()| r)
+    }
+}
+
+impl SocketService for NetConnection {
+    fn socket(&mut self, kind: SocketKind) -> Result<u64, Errno> {
+        Ok(self.call(net::SOCKET, &[kind.word()], &[])?.mrs[0])
+    }
+
+    fn bind(&mut self, handle: u64, port: u16) -> Result<(), Errno> {
+        self.call(net::BIND, &[handle, port as u64], &[]).map(|_| ())
+    }
+
+    fn listen(&mut self, handle: u64, backlog: u64) -> Result<(), Errno> {
+        self.call(net::LISTEN, &[handle, backlog], &[]).map(|_| ())
+    }
+
+    fn accept(&mut self, handle: u64) -> Result<(u64, SocketAddr), Errno> {
+        let r = self.call(net::ACCEPT, &[handle], &[])?;
+        let peer = SocketAddr::from_words(r.mrs[1], r.mrs[2]).ok_or(Errno::Other(OK))?;
+        Ok((r.mrs[0], peer))
+    }
+
+    fn connect(&mut self, handle: u64, to: SocketAddr) -> Result<(), Errno> {
+        self.call(net::CONNECT, &[handle, net::ipv4_word(to.ip), to.port as u64], &[])
+            .map(|_| ())
+    }
+
+    fn send(&mut self, handle: u64, data: &[u8]) -> Result<usize, Errno> {
+        let data = &data[..data.len().min(net::DATA_MAX)];
+        let r = self.call(net::SEND, &[handle, data.len() as u64], data)?;
+        Ok((r.mrs[0] as usize).min(data.len()))
+    }
+
+    fn recv(&mut self, handle: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let want = buf.len().min(net::DATA_MAX);
+        let r = self.call(net::RECV, &[handle, want as u64], &[])?;
+        data_out(&r, 0, 1, &mut buf[..want])
+    }
+
+    fn send_to(&mut self, handle: u64, data: &[u8], to: SocketAddr) -> Result<usize, Errno> {
+        if data.len() > net::DATA_MAX {
+            return Err(Errno::TooLarge);
+        }
+        let words = [handle, net::ipv4_word(to.ip), to.port as u64, data.len() as u64];
+        let r = self.call(net::SENDTO, &words, data)?;
+        Ok((r.mrs[0] as usize).min(data.len()))
+    }
+
+    fn recv_from(&mut self, handle: u64, buf: &mut [u8]) -> Result<(usize, SocketAddr), Errno> {
+        let want = buf.len().min(net::DATA_MAX);
+        let r = self.call(net::RECVFROM, &[handle, want as u64], &[])?;
+        let from = SocketAddr::from_words(r.mrs[1], r.mrs[2]).ok_or(Errno::Other(OK))?;
+        let n = data_out(&r, 0, 3, &mut buf[..want])?;
+        Ok((n, from))
+    }
+
+    fn close(&mut self, handle: u64) -> Result<(), Errno> {
+        self.call(net::CLOSE, &[handle], &[]).map(|_| ())
     }
 }

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 use pride_supervisor_api as api;
 use pride_supervisor_api::fs as proto;
+use pride_supervisor_api::net;
 
 /// Why a call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +41,17 @@ pub enum Errno {
     ServerRestarted,
     /// The connection is gone (revoked, or the server stopped).
     NoConnection,
+    /// `EADDRINUSE`: another socket has the port.
+    AddressInUse,
+    /// `EOPNOTSUPP` / `ENOTCONN`: not a call for this socket's kind or
+    /// state.
+    WrongState,
+    /// `ECONNREFUSED`
+    ConnectionRefused,
+    /// `ECONNRESET`
+    ConnectionReset,
+    /// `EBUSY`: a call of this component already waits at the server.
+    Busy,
     /// A label this library does not know.
     Other(u64),
 }
@@ -58,6 +70,11 @@ impl Errno {
             proto::IO_ERROR => Errno::Io,
             proto::BAD_HANDLE => Errno::BadDescriptor,
             proto::TOO_MANY_OPEN => Errno::TooManyOpen,
+            net::ADDRESS_IN_USE => Errno::AddressInUse,
+            net::WRONG_STATE => Errno::WrongState,
+            net::CONNECTION_REFUSED => Errno::ConnectionRefused,
+            net::CONNECTION_RESET => Errno::ConnectionReset,
+            net::BUSY => Errno::Busy,
             api::BAD_REQUEST => Errno::Invalid,
             api::TOO_LARGE => Errno::TooLarge,
             api::QUOTA_EXHAUSTED => Errno::QuotaExhausted,
@@ -83,8 +100,13 @@ impl Errno {
             Errno::Invalid => "invalid argument",
             Errno::TooLarge => "name or transfer too long",
             Errno::QuotaExhausted => "session memory used up",
-            Errno::ServerRestarted => "the file server restarted",
-            Errno::NoConnection => "no connection to the file server",
+            Errno::ServerRestarted => "the server restarted",
+            Errno::NoConnection => "no connection to the server",
+            Errno::AddressInUse => "address already in use",
+            Errno::WrongState => "not possible on this socket (kind or state)",
+            Errno::ConnectionRefused => "connection refused",
+            Errno::ConnectionReset => "connection reset",
+            Errno::Busy => "a call already waits",
             Errno::Other(_) => "unexpected reply",
         }
     }

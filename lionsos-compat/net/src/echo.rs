@@ -1,16 +1,8 @@
-//! The echo server: an sDDF network client running smoltcp.
+//! The echo server: an sDDF network client running smoltcp over the
+//! client queues ([`SddfDevice`], shared with the socket server).
 //!
-//! Frames arrive from the copier (rx link: filled buffers in the active
-//! queue, offsets into the client's receive data region) and leave through
-//! the transmit virtualiser (tx link: this client owns its transmit buffers
-//! and puts all of them into the free queue at init; a frame is written into
-//! one and the buffer enqueued on the active queue). [`SddfDevice`] is that,
-//! as a smoltcp [`Device`].
-//!
-//! The interface has the static address 10.0.2.15/24 with the gateway
-//! 10.0.2.2 (QEMU's user networking). A UDP socket and a few TCP sockets on
-//! port 7 send back whatever they receive; a TCP socket listens again once
-//! its connection is over.
+//! A UDP socket and a few TCP sockets on port 7 send back whatever they
+//! receive; a TCP socket listens again once its connection is over.
 //!
 //! smoltcp is polled on every notification, until it has nothing more to
 //! do; the PD has no timer, so smoltcp's timers (TCP retransmission,
@@ -19,28 +11,17 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use microkit::{Channel, SharedRegion};
-use sddf::config::net::NetClientConfig;
-use sddf::net::{NetDescriptor, BUFFER_SIZE};
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
-use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
+use microkit::Channel;
+use smoltcp::iface::{Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
 use smoltcp::socket::{tcp, udp};
-use smoltcp::time::Instant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
-use crate::buffers::{is_buffer, read_buffer, write_buffer};
-use crate::{config, link, Link};
+use crate::device::{interface, now, SddfDevice, ADDRESS};
 
 /// The echo port.
 pub const PORT: u16 = 7;
 /// A UDP payload starting with this makes the server execute the benchmark
 /// marker instruction ([`kernel_iface::bench_marker`]) before echoing it.
 const BENCH_TAG: &[u8] = b"PRIDE-MARK";
-/// The interface's address and prefix, and the default gateway (QEMU's
-/// user networking).
-const ADDRESS: [u8; 4] = [10, 0, 2, 15];
-const PREFIX_LEN: u8 = 24;
-const GATEWAY: [u8; 4] = [10, 0, 2, 2];
 /// TCP sockets on the echo port: connections served at the same time.
 const TCP_SOCKETS: usize = 4;
 const TCP_BUFFER: usize = 16 * 1024;
@@ -49,177 +30,6 @@ const UDP_BUFFER: usize = 8 * 1024;
 /// Frames taken from the queue before what they asked for is sent: no more
 /// than the UDP socket's receive buffer holds.
 const INGRESS_BATCH: usize = UDP_PACKETS;
-/// Ethernet MTU: 1500 bytes of IP plus the 14-byte header.
-const ETHERNET_MTU: usize = 1514;
-
-/// TSC ticks per millisecond. An approximation (a 2 GHz TSC): nothing
-/// measures the real rate. smoltcp's clock only drives its timers (TCP
-/// retransmission and the like), for which being off by a factor is harmless.
-const TSC_PER_MS: u64 = 2_000_000;
-
-fn now() -> Instant {
-    Instant::from_millis((pride_rt::tsc() / TSC_PER_MS) as i64)
-}
-
-/// The receive side: buffers filled by the copier.
-struct RxSide {
-    link: Link,
-    /// The client's receive data region.
-    data: SharedRegion,
-    /// Buffers were given back to the copier since it was last notified.
-    returned: bool,
-    /// Where the frame being received is copied.
-    frame: Vec<u8>,
-}
-
-impl RxSide {
-    /// Copies the next received frame into `frame` and returns its length;
-    /// its buffer goes straight back to the copier.
-    fn take(&mut self) -> Option<usize> {
-        loop {
-            let d = self.link.active.dequeue().ok()?;
-            if !is_buffer(d.io_or_offset, self.data.len()) {
-                pride_rt::println!("net_echo: received offset {:#x}, not a buffer", d.io_or_offset);
-                continue;
-            }
-            let len = usize::from(d.len);
-            let frame = (len <= BUFFER_SIZE).then(|| {
-                read_buffer(&self.data, d.io_or_offset as usize, &mut self.frame[..len]);
-                len
-            });
-            let back = NetDescriptor {
-                io_or_offset: d.io_or_offset,
-                len: 0,
-                oid: 0,
-            };
-            if self.link.free.enqueue(back).is_err() {
-                // Cannot happen: the free queue holds all the link's buffers.
-                pride_rt::println!("net_echo: rx free queue full, buffer {:#x} lost", d.io_or_offset);
-            }
-            self.returned = true;
-            if frame.is_some() {
-                return frame;
-            }
-        }
-    }
-}
-
-/// The transmit side: this client's buffers.
-struct TxSide {
-    link: Link,
-    /// The client's transmit data region.
-    data: SharedRegion,
-    /// Frames were enqueued since the transmit virtualiser was last notified.
-    sent: bool,
-    /// smoltcp found no free buffer: it must be woken when some come back.
-    starved: bool,
-    /// Where smoltcp builds a frame.
-    frame: Vec<u8>,
-}
-
-impl TxSide {
-    /// Sends the first `len` bytes of `frame`.
-    fn send(&mut self, len: usize) {
-        loop {
-            let Ok(d) = self.link.free.dequeue() else {
-                // transmit() saw a free buffer, and only this PD takes them.
-                self.starved = true;
-                pride_rt::println!("net_echo: no transmit buffer, frame dropped");
-                return;
-            };
-            if !is_buffer(d.io_or_offset, self.data.len()) {
-                pride_rt::println!("net_echo: transmit offset {:#x} is not a buffer", d.io_or_offset);
-                continue;
-            }
-            write_buffer(&mut self.data, d.io_or_offset as usize, &self.frame[..len]);
-            let out = NetDescriptor {
-                io_or_offset: d.io_or_offset,
-                len: len as u16,
-                oid: d.oid,
-            };
-            if self.link.active.enqueue(out).is_err() {
-                // Cannot happen: the active queue holds all the link's buffers.
-                pride_rt::println!("net_echo: tx active queue full, buffer {:#x} lost", d.io_or_offset);
-                return;
-            }
-            self.sent = true;
-            return;
-        }
-    }
-}
-
-/// The sDDF queues as a smoltcp device.
-pub struct SddfDevice {
-    rx: RxSide,
-    tx: TxSide,
-}
-
-/// A received frame (copied out of its buffer, which is already back with
-/// the copier).
-pub struct SddfRxToken<'a>(&'a [u8]);
-
-impl RxToken for SddfRxToken<'_> {
-    fn consume<R, F>(self, f: F) -> R
-    where
-        F: FnOnce(&[u8]) -> R,
-    {
-        f(self.0)
-    }
-}
-
-/// Permission to send one frame.
-pub struct SddfTxToken<'a>(&'a mut TxSide);
-
-impl TxToken for SddfTxToken<'_> {
-    fn consume<R, F>(self, len: usize, f: F) -> R
-    where
-        F: FnOnce(&mut [u8]) -> R,
-    {
-        let side = self.0;
-        if len > side.frame.len() {
-            // Beyond the MTU smoltcp was given: build it, but drop it.
-            let mut frame = vec![0; len];
-            pride_rt::println!("net_echo: {len}-byte frame does not fit a buffer, dropped");
-            return f(&mut frame);
-        }
-        let r = f(&mut side.frame[..len]);
-        side.send(len);
-        r
-    }
-}
-
-impl Device for SddfDevice {
-    type RxToken<'a> = SddfRxToken<'a>;
-    type TxToken<'a> = SddfTxToken<'a>;
-
-    fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        // A received frame may need an answer: take it only when one can be
-        // sent (the frame waits in the queue meanwhile).
-        if self.tx.link.free.is_empty() {
-            if !self.rx.link.active.is_empty() {
-                self.tx.starved = true;
-            }
-            return None;
-        }
-        let len = self.rx.take()?;
-        Some((SddfRxToken(&self.rx.frame[..len]), SddfTxToken(&mut self.tx)))
-    }
-
-    fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        if self.tx.link.free.is_empty() {
-            self.tx.starved = true;
-            return None;
-        }
-        Some(SddfTxToken(&mut self.tx))
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = ETHERNET_MTU;
-        caps
-    }
-}
 
 /// A TCP echo socket, and whether its connection was announced.
 struct TcpEcho {
@@ -247,50 +57,8 @@ pub struct Echo {
 
 impl Echo {
     pub fn new(config_bytes: &[u8], replacement: bool) -> Echo {
-        let c: NetClientConfig = config(config_bytes);
-        let (Some(rx), Some(tx)) = (link(&c.rx), link(&c.tx)) else {
-            pride_rt::supervisor::start_failed("net echo: queues not mapped");
-        };
-        let tx_data = SharedRegion::from_resource(&c.tx_data);
-        if (tx_data.len() as u64) < u64::from(tx.capacity()) * BUFFER_SIZE as u64 {
-            pride_rt::supervisor::start_failed("net echo: transmit data region smaller than its buffers");
-        }
-        let mac = c.mac_addr.0;
-        if !EthernetAddress(mac).is_unicast() {
-            pride_rt::supervisor::start_failed("net echo: the MAC address is not a unicast one");
-        }
-        let mut dev = SddfDevice {
-            rx: RxSide {
-                link: rx,
-                data: SharedRegion::from_resource(&c.rx_data),
-                returned: false,
-                frame: vec![0; BUFFER_SIZE],
-            },
-            tx: TxSide {
-                link: tx,
-                data: tx_data,
-                sent: false,
-                starved: false,
-                frame: vec![0; BUFFER_SIZE],
-            },
-        };
-
-        let mut iface_config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
-        iface_config.random_seed = pride_rt::tsc();
-        let mut iface = Interface::new(iface_config, &mut dev, now());
-        let [a, b, c3, d] = ADDRESS;
-        iface.update_ip_addrs(|addrs| {
-            // The list starts empty and holds several.
-            let _ = addrs.push(IpCidr::new(IpAddress::v4(a, b, c3, d), PREFIX_LEN));
-        });
-        let [g0, g1, g2, g3] = GATEWAY;
-        if iface
-            .routes_mut()
-            .add_default_ipv4_route(Ipv4Address::new(g0, g1, g2, g3))
-            .is_err()
-        {
-            pride_rt::println!("net_echo: no room for the default route");
-        }
+        let (mut dev, mac, rx_ch, tx_ch) = SddfDevice::from_config(config_bytes);
+        let iface = interface(&mut dev, mac);
 
         let mut sockets = SocketSet::new(Vec::new());
         let mut udp = udp::Socket::new(
@@ -326,8 +94,8 @@ impl Echo {
             sockets,
             udp,
             tcp,
-            rx_ch: Channel::from(c.rx.id),
-            tx_ch: Channel::from(c.tx.id),
+            rx_ch,
+            tx_ch,
             mac,
             scratch: vec![0; UDP_BUFFER.max(TCP_BUFFER)],
             replacement,
@@ -398,14 +166,7 @@ impl Echo {
     /// Notifies the copier and the transmit virtualiser if they asked for it
     /// and there is something for them.
     fn notify_peers(&mut self) {
-        if self.dev.rx.returned && self.dev.rx.link.free.claim_signal() {
-            self.dev.rx.returned = false;
-            microkit::notify(self.rx_ch);
-        }
-        if self.dev.tx.sent && self.dev.tx.link.active.claim_signal() {
-            self.dev.tx.sent = false;
-            microkit::notify(self.tx_ch);
-        }
+        self.dev.notify_peers(self.rx_ch, self.tx_ch);
     }
 
     /// Runs smoltcp until it waits for the network: for frames from the
@@ -441,24 +202,7 @@ impl Echo {
             if moved || taken == INGRESS_BATCH {
                 continue;
             }
-            let mut again = false;
-            // Frames still to come: be notified of them, then look again.
-            if !self.dev.rx.link.active.request_signal_and_recheck() {
-                if self.dev.tx.link.free.is_empty() {
-                    // They must wait for a transmit buffer.
-                    self.dev.tx.starved = true;
-                } else {
-                    again = true;
-                }
-            }
-            // Transmit buffers to wait for: likewise.
-            if self.dev.tx.starved {
-                self.dev.tx.starved = false;
-                if !self.dev.tx.link.free.request_signal_and_recheck() {
-                    again = true;
-                }
-            }
-            if !again {
+            if !self.dev.wait_for_frames() {
                 break;
             }
         }
@@ -470,8 +214,8 @@ impl microkit::Handler for Echo {
         // This client owns its transmit buffers: all of them to the free
         // queue, by offset (a replacement finds them there, or on their way
         // back from the driver).
-        if !self.replacement && self.dev.tx.link.fill_free(0).is_err() {
-            pride_rt::supervisor::start_failed("net echo: transmit free queue not empty at start");
+        if !self.replacement {
+            self.dev.fill_tx();
         }
         let m = self.mac;
         pride_rt::println!(

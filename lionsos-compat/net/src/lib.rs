@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Described by `lionsos-compat/systems/echo.py` (sdfgen's `Sddf.Net`),
-//! configured by its blobs. Every link is a pair of sDDF network queues
+//! configured by its blobs. `lionsos-compat/systems/sockets.py` is the same
+//! system with the socket server (`object-servers/socket-server`) in the echo
+//! server's place; both share the client side, [`device`]. Every link is a pair of sDDF network queues
 //! (free and active, `sddf::net`).
 
 #![no_std]
@@ -15,6 +17,7 @@
 extern crate alloc;
 
 pub mod buffers;
+pub mod device;
 pub mod driver;
 pub mod echo;
 pub mod virt;

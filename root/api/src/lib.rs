@@ -51,6 +51,7 @@ pub mod connections;
 pub mod donation;
 pub mod fs;
 pub mod manifest;
+pub mod net;
 pub mod resources;
 pub mod security;
 pub mod store;

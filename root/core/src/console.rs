@@ -16,6 +16,7 @@
 //! | `policy show` / `policy log` / `policy swap MODULE` | the security policy: rules in force, recent decisions, swap the module |
 //! | `store put KEY VALUE` / `get KEY` / `rm KEY` / `ls` | the store, as the shell's subject `sys/shell` |
 //! | `ls [PATH]` / `cat PATH` / `write PATH TEXT` / `rm PATH` / `mkdir PATH` / `df` | files on the file server `fs`, as the shell's subject (`write` puts TEXT and a newline in the file, replacing it) |
+//! | `netstat` | the socket server's sockets: protocol, local and peer address, state, owner |
 //! | `ping` | calls the `ping` component and shows the round trip in TSC ticks |
 //! | `shutdown` | powers the machine off |
 //!
@@ -95,6 +96,7 @@ pub enum Command<'a> {
         path: &'a str,
     },
     Df,
+    Netstat,
     Ping,
     Shutdown,
     Empty,
@@ -148,6 +150,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("rm PATH", "remove a file or an empty directory"),
     ("mkdir PATH", "make a directory"),
     ("df", "show the file system's size and free space"),
+    (
+        "netstat",
+        "list the socket server's sockets: protocol, local, peer, state, owner",
+    ),
     ("ping", "call the ping component and show the round-trip cost"),
     ("shutdown", "power the machine off"),
 ];
@@ -225,11 +231,12 @@ pub fn parse(line: &str) -> Command<'_> {
         ("rm", [Some(path), None, _]) => Command::Rm { path },
         ("mkdir", [Some(path), None, _]) => Command::Mkdir { path },
         ("df", [None, ..]) => Command::Df,
+        ("netstat", [None, ..]) => Command::Netstat,
         ("ping", [None, ..]) => Command::Ping,
         ("shutdown", [None, ..]) => Command::Shutdown,
         (
             "help" | "ps" | "images" | "launch" | "stop" | "restart" | "update" | "mem" | "log" | "ping" | "shutdown"
-            | "rc" | "conns" | "policy" | "system" | "systems" | "ls" | "cat" | "rm" | "mkdir" | "df",
+            | "rc" | "conns" | "policy" | "system" | "systems" | "ls" | "cat" | "rm" | "mkdir" | "df" | "netstat",
             _,
         ) => Command::Usage(usage(command)),
         (other, _) => Command::Unknown(other),
@@ -347,6 +354,8 @@ mod tests {
         );
         assert_eq!(parse("rc"), Command::Rc);
         assert_eq!(parse("conns x"), Command::Usage("conns"));
+        assert_eq!(parse("netstat"), Command::Netstat);
+        assert_eq!(parse("netstat -a"), Command::Usage("netstat"));
     }
 
     #[test]
