@@ -430,14 +430,16 @@ fn files_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::Built
 }
 
 /// The file table: `ticks` = [file write, raw write, file read, raw read]
-/// of `bytes` each (guest instructions under `-icount`).
+/// of `bytes` each (guest TSC ticks under `-icount`: instructions, plus
+/// the virtual time that passes while the guest idles, waiting for the
+/// disk).
 fn files_table(bytes: u64, ticks: [u64; 4]) -> String {
     let [fw, rw, fr, rr] = ticks.map(|t| t.max(1));
     let kib = bytes / 1024;
     // Guest time at 1 tick/ns: MiB per guest second.
     let rate = |t: u64| bytes as f64 / (1 << 20) as f64 / (t as f64 / 1e9);
     format!(
-        "| {kib} KiB (release kernel, QEMU TCG, -icount shift=0) | guest instructions | instructions per KiB | MiB per guest second | file / raw |\n\
+        "| {kib} KiB (release kernel, QEMU TCG, -icount shift=0) | guest TSC ticks (instructions, and idle time while the disk works) | ticks per KiB | MiB per guest second | file / raw |\n\
          | --- | ---: | ---: | ---: | ---: |\n\
          | write a file through `pride-posix` and `fs` (936-byte requests, collected 7 KiB at a time in the session's write-back buffer, then littlefs) | {fw} | {} | {:.1} | {:.2} x |\n\
          | baseline: the same bytes written raw through the same sDDF block path (fs `BENCH_RAW`, 64 KiB requests) | {rw} | {} | {:.1} | |\n\
