@@ -4,13 +4,12 @@ its block subsystems: a virtio-blk driver, the block virtualiser, and two
 clients, each given one partition of the disk (client 0 partition 0,
 client 1 partition 1 of the MBR).
 
-The device is declared by hand (x86_64 has no device tree): the PCI
-configuration ports, the device's I/O window (which the driver puts at
-0x6100, clear of the network card's 0x6000), its interrupt (the disk is in
-PCI slot 5, whose INTA the firmware routes to IRQ 10: IOAPIC pin 10, level;
-slots 3 and 4 both end on pin 11, the network card's) and a region for its virtqueue, whose physical
-address is patched into the driver with a `region_paddr` setvar (which
-sdfgen cannot write, so it is added to the rendered file).
+The device is declared by hand (x86_64 has no device tree:
+`pride_sdfgen.add_virtio_blk`, shared with files.py): the PCI
+configuration ports, the device's I/O window, its interrupt and a region
+for its virtqueue, whose physical address is patched into the driver with
+a `region_paddr` setvar (which sdfgen cannot write, so it is added to the
+rendered file).
 
 Physical placement: sdfgen puts the regions the device reaches (the
 virtualiser's bounce region, then each client's data region) below
@@ -30,19 +29,13 @@ from pathlib import Path
 from sdfgen import SystemDescription
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from pride_sdfgen import add_region_paddr, empty_sddf, install_blobs, order_placed_regions  # noqa: E402
+from pride_sdfgen import add_region_paddr, add_virtio_blk, empty_sddf, install_blobs, order_placed_regions  # noqa: E402
 
 SDF = SystemDescription
 
 BOUNCE_SIZE = 0xA000  # what sdfgen gives the virtualiser's driver data region
 PADDR_TOP = 0x1E00_0000 + BOUNCE_SIZE
-RINGS_PADDR = 0x1E10_0000
 CLIENT_DATA = 0x10_0000  # 1 MiB each
-# The device: ports, window, interrupt (see lionsos-compat/blk/src/driver.rs).
-PCI_CONFIG_PORT = 0xCF8
-BAR0 = 0x6100
-BAR0_PORTS = 0x80
-IRQ_PIN = 10
 
 
 def main() -> None:
@@ -53,21 +46,7 @@ def main() -> None:
     driver = SDF.ProtectionDomain("blk_driver", "blk-virtio.elf", priority=200)
     virt = SDF.ProtectionDomain("blk_virt", "blk-virt.elf", priority=199)
     clients = [SDF.ProtectionDomain(f"blk_client{i}", "blk-client.elf", priority=100) for i in range(2)]
-    driver.add_ioport(SDF.IoPort(PCI_CONFIG_PORT, 8, id=22))
-    driver.add_ioport(SDF.IoPort(BAR0, BAR0_PORTS, id=23))
-    driver.add_irq(
-        SDF.IrqIoapic(
-            ioapic_id=0,
-            pin=IRQ_PIN,
-            vector=IRQ_PIN,
-            trigger=SDF.IrqIoapic.Trigger.LEVEL,
-            polarity=SDF.IrqIoapic.Polarity.ACTIVEHIGH,
-            id=24,
-        )
-    )
-    rings = SDF.MemoryRegion(sdf, "virtio_blk_rings", 0x10_0000, paddr=RINGS_PADDR)
-    sdf.add_mr(rings)
-    driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
+    add_virtio_blk(sdf, driver)
     for pd in (driver, virt, *clients):
         sdf.add_pd(pd)
     sddf = empty_sddf()

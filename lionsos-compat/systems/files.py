@@ -31,18 +31,13 @@ from pathlib import Path
 from sdfgen import LionsOs, SystemDescription
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from pride_sdfgen import add_region_paddr, empty_sddf, fit_lionsos_fs, install_blobs, order_placed_regions  # noqa: E402
+from pride_sdfgen import add_region_paddr, add_virtio_blk, empty_sddf, fit_lionsos_fs, install_blobs, order_placed_regions  # noqa: E402
 
 SDF = SystemDescription
 
 BOUNCE_SIZE = 0xA000
 PADDR_TOP = 0x1E00_0000 + BOUNCE_SIZE
-RINGS_PADDR = 0x1E10_0000
 SHARE = 0x10_0000  # the LionsOS client's data region: 1 MiB
-PCI_CONFIG_PORT = 0xCF8
-BAR0 = 0x6100
-BAR0_PORTS = 0x80
-IRQ_PIN = 10
 
 
 def main() -> None:
@@ -54,21 +49,7 @@ def main() -> None:
     virt = SDF.ProtectionDomain("fs_virt", "blk-virt.elf", priority=199)
     fs = SDF.ProtectionDomain("fs", "fs.elf", priority=150)
     client = SDF.ProtectionDomain("fs_lions_client", "fs-lions-client.elf", priority=100)
-    driver.add_ioport(SDF.IoPort(PCI_CONFIG_PORT, 8, id=22))
-    driver.add_ioport(SDF.IoPort(BAR0, BAR0_PORTS, id=23))
-    driver.add_irq(
-        SDF.IrqIoapic(
-            ioapic_id=0,
-            pin=IRQ_PIN,
-            vector=IRQ_PIN,
-            trigger=SDF.IrqIoapic.Trigger.LEVEL,
-            polarity=SDF.IrqIoapic.Polarity.ACTIVEHIGH,
-            id=24,
-        )
-    )
-    rings = SDF.MemoryRegion(sdf, "virtio_blk_rings", 0x10_0000, paddr=RINGS_PADDR)
-    sdf.add_mr(rings)
-    driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))
+    add_virtio_blk(sdf, driver)
     for pd in (driver, virt, fs, client):
         sdf.add_pd(pd)
     blk = empty_sddf().Blk(sdf, None, driver, virt)

@@ -395,24 +395,9 @@ fn files_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::Built
         },
     );
     board::attach_disk(&mut cmd, &disk, None);
-    let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(300))?;
+    let lines = run_bench_image(ws, cmd, "files-transcript.log", 300)?;
     let dir = ws.join("target/bench");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("files-transcript.log"), lines.join("\n") + "\n")?;
-    if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
-        for l in &lines {
-            eprintln!("| {l}");
-        }
-        bail!("file benchmark run ended with {ending:?}");
-    }
-    let value = |key: &str| -> Result<u64> {
-        lines
-            .iter()
-            .find_map(|l| l.strip_prefix(&format!("bench: {key}=")))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("file benchmark output lacks {key}"))
-    };
+    let value = |key: &str| bench_value(&lines, key);
     let bytes = value("fs_bytes")?;
     let table = files_table(
         bytes,
@@ -427,6 +412,33 @@ fn files_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::Built
     std::fs::write(dir.join("files.md"), &table)?;
     println!("written to {}", dir.join("files.md").display());
     Ok(())
+}
+
+/// Runs a benchmark image to its end, keeps its transcript in
+/// `target/bench/TRANSCRIPT`; its console lines, or an error (with the
+/// lines on standard error) unless it passed.
+fn run_bench_image(ws: &Path, cmd: Command, transcript: &str, timeout_secs: u64) -> Result<Vec<String>> {
+    let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(timeout_secs))?;
+    let dir = ws.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(transcript), lines.join("\n") + "\n")?;
+    if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
+        for l in &lines {
+            eprintln!("| {l}");
+        }
+        bail!("benchmark run ({transcript}) ended with {ending:?}");
+    }
+    Ok(lines)
+}
+
+/// The number a benchmark printed as `bench: KEY=N`.
+fn bench_value(lines: &[String], key: &str) -> Result<u64> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&format!("bench: {key}=")))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("benchmark output lacks {key}"))
 }
 
 /// The file table: `ticks` = [file write, raw write, file read, raw read]
@@ -469,24 +481,9 @@ fn boot_bench(ws: &Path, q: &board::Qemu, kernel: &Path, comps: &[images::BuiltI
             echo_port: None,
         },
     );
-    let (lines, ending) = pride_harness::run_qemu(cmd, "", None, Duration::from_secs(120))?;
+    let lines = run_bench_image(ws, cmd, "transcript.log", 120)?;
     let dir = ws.join("target/bench");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("transcript.log"), lines.join("\n") + "\n")?;
-    if ending != pride_harness::Ending::Exited(scenarios::STATUS_PASS) {
-        for l in &lines {
-            eprintln!("| {l}");
-        }
-        bail!("benchmark run ended with {ending:?}");
-    }
-    let value = |key: &str| -> Result<u64> {
-        lines
-            .iter()
-            .find_map(|l| l.strip_prefix(&format!("bench: {key}=")))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("benchmark output lacks {key}"))
-    };
+    let value = |key: &str| bench_value(&lines, key);
     let entry = value("root_entry_tsc")?;
     let banner = value("banner_tsc")?;
     let first_reply = value("first_ping_reply_tsc")?;

@@ -156,3 +156,37 @@ impl Drop for SessionArena {
         *CLAIMED.lock() &= !(1u128 << self.slot);
     }
 }
+
+/// A session the supervisor opened (`OPEN_SESSION`): the client's badge,
+/// the client, and the memory it donated.
+pub struct OpenedSession {
+    pub badge: u64,
+    pub client: pride_supervisor_api::ClientBadge,
+    pub arena: SessionArena,
+}
+
+/// Reads an `OPEN_SESSION` request every object server gets from the
+/// supervisor (`pride_supervisor_api::donation`: w0 the client's badge, w1
+/// the bytes donated, w2 where they are mapped). `None` (answer
+/// `BAD_REQUEST`) unless it comes from the supervisor (client id 0) and
+/// names a whole free slot of the donation window. A server that then has
+/// no room for the session drops the arena (freeing the slot) and says so.
+pub fn open_session(
+    from: pride_supervisor_api::ClientBadge,
+    msg: &kernel_iface::syscall::Received,
+) -> Option<OpenedSession> {
+    let (badge, bytes, address) = (
+        crate::msg::word(msg, 0)?,
+        crate::msg::word(msg, 1)?,
+        crate::msg::word(msg, 2)?,
+    );
+    let client = pride_supervisor_api::ClientBadge::from_badge(badge).filter(|_| from.client == 0)?;
+    let arena = SessionArena::claim(address, bytes)?;
+    Some(OpenedSession { badge, client, arena })
+}
+
+/// The address a `CLOSE_SESSION` request names, if it comes from the
+/// supervisor.
+pub fn close_session(from: pride_supervisor_api::ClientBadge, msg: &kernel_iface::syscall::Received) -> Option<u64> {
+    crate::msg::word(msg, 0).filter(|_| from.client == 0)
+}

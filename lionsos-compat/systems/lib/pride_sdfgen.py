@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sdfgen import Sddf
+from sdfgen import Sddf, SystemDescription
 
 
 def empty_sddf() -> Sddf:
@@ -173,3 +173,31 @@ def net_system(out: Path, system: str, client: str, image: str, priority: int) -
         (client, ".net_client_config", f"net_client_{client}.data", "client.data"),
     ]
     install_blobs(out, system, placement)
+
+
+def add_virtio_blk(sdf: SystemDescription, driver: SystemDescription.ProtectionDomain) -> None:
+    """Gives `driver` the board's virtio-blk disk, which x86_64 declares by
+    hand (no device tree; see lionsos-compat/blk/src/driver.rs): the PCI
+    configuration ports, the device's I/O window (the driver puts it at
+    0x6100, clear of the network card's 0x6000), its interrupt (the disk
+    is in PCI slot 5, whose INTA the firmware routes to IRQ 10: IOAPIC pin
+    10, level), and a 1 MiB region at 0x1e10_0000 for its virtqueue, mapped
+    at `virtio_rings`. Its physical address goes to the driver with
+    `add_region_paddr(text, "blk-virtio.elf", "virtio_rings_paddr",
+    "virtio_blk_rings")` once the system is rendered."""
+    SDF = SystemDescription
+    driver.add_ioport(SDF.IoPort(0xCF8, 8, id=22))
+    driver.add_ioport(SDF.IoPort(0x6100, 0x80, id=23))
+    driver.add_irq(
+        SDF.IrqIoapic(
+            ioapic_id=0,
+            pin=10,
+            vector=10,
+            trigger=SDF.IrqIoapic.Trigger.LEVEL,
+            polarity=SDF.IrqIoapic.Polarity.ACTIVEHIGH,
+            id=24,
+        )
+    )
+    rings = SDF.MemoryRegion(sdf, "virtio_blk_rings", 0x10_0000, paddr=0x1E10_0000)
+    sdf.add_mr(rings)
+    driver.add_map(SDF.Map(rings, 0x3000_0000, "rw", setvar_vaddr="virtio_rings"))

@@ -62,7 +62,7 @@ use kernel_iface::syscall::Received;
 use kernel_iface::Cap;
 use microkit::{Channel, Handler, SharedRegion};
 use object_server::DecisionCache;
-use pride_rt::donated::{Block, SessionArena};
+use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
 use pride_rt::{println, security_client, supervisor};
@@ -604,15 +604,12 @@ impl Server for FsServer {
     fn handle(&mut self, client: ClientBadge, label: u64, m: &Received) -> Reply {
         match label {
             proto::OPEN_SESSION => {
-                // Only the supervisor (client 0) opens sessions, with the
-                // memory it mapped into the donation window.
-                let (Some(b), Some(bytes), Some(address)) = (msg::word(m, 0), msg::word(m, 1), msg::word(m, 2)) else {
-                    return Reply::error(BAD_REQUEST);
-                };
-                let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
-                    return Reply::error(BAD_REQUEST);
-                };
-                let Some(arena) = SessionArena::claim(address, bytes) else {
+                let Some(OpenedSession {
+                    badge: b,
+                    client: c,
+                    arena,
+                }) = donated::open_session(client, m)
+                else {
                     return Reply::error(BAD_REQUEST);
                 };
                 // A client that was replaced gets a fresh session: its old
@@ -632,7 +629,7 @@ impl Server for FsServer {
                 Reply::ok(&[])
             }
             proto::CLOSE_SESSION => {
-                let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                let Some(address) = donated::close_session(client, m) else {
                     return Reply::error(BAD_REQUEST);
                 };
                 // What the client wrote stays written (as a process's

@@ -64,7 +64,7 @@ use microkit::{Channel, Handler};
 use net::device::{interface, now, SddfDevice, ADDRESS};
 use object_server::DecisionCache;
 use pride_rt::component::SLOT_OWN_CNODE;
-use pride_rt::donated::{Block, SessionArena};
+use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
 use pride_rt::{println, security_client, supervisor};
@@ -984,20 +984,18 @@ impl Server for SocketServer {
     fn handle(&mut self, client: ClientBadge, label: u64, m: &Received) -> Reply {
         match label {
             proto::OPEN_SESSION => {
-                // Only the supervisor (client 0) opens sessions, with the
-                // memory it mapped into the donation window.
-                let (Some(b), Some(bytes), Some(address)) = (msg::word(m, 0), msg::word(m, 1), msg::word(m, 2)) else {
-                    return Reply::error(BAD_REQUEST);
-                };
-                let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
+                let Some(OpenedSession {
+                    badge: b,
+                    client: c,
+                    arena,
+                }) = donated::open_session(client, m)
+                else {
                     return Reply::error(BAD_REQUEST);
                 };
                 if !self.sessions.contains_key(&b) && self.sessions.len() >= MAX_SESSIONS {
+                    // The arena is let go untouched.
                     return Reply::error(QUOTA_EXHAUSTED);
                 }
-                let Some(arena) = SessionArena::claim(address, bytes) else {
-                    return Reply::error(BAD_REQUEST);
-                };
                 // A client that was replaced gets a fresh session: its old
                 // sockets went with the old one.
                 if let Some(old) = self.sessions.get(&b).map(|s| s.arena.address()) {
@@ -1016,7 +1014,7 @@ impl Server for SocketServer {
                 Reply::ok(&[])
             }
             proto::CLOSE_SESSION => {
-                let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                let Some(address) = donated::close_session(client, m) else {
                     return Reply::error(BAD_REQUEST);
                 };
                 let n = self.close_session(address);

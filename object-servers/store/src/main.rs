@@ -27,7 +27,7 @@ use kernel_iface::Cap;
 use object_server::store::{Store, StoreError};
 use object_server::{DecisionCache, SessionMemory, Sessions};
 use pride_rt::component::Boot;
-use pride_rt::donated::{Block, SessionArena};
+use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{self, Reply, Server};
 use pride_rt::{println, security_client, supervisor};
@@ -136,15 +136,12 @@ impl Server for StoreServer {
             }
             proto::LIST | proto::STATS | proto::TRACE | proto::WORK => (None, None),
             proto::OPEN_SESSION => {
-                // Only the supervisor (client id 0) opens sessions, with
-                // memory it mapped into the donation window.
-                let (Some(b), Some(bytes), Some(address)) = (msg::word(m, 0), msg::word(m, 1), msg::word(m, 2)) else {
-                    return Reply::error(BAD_REQUEST);
-                };
-                let Some(c) = ClientBadge::from_badge(b).filter(|_| client.client == 0) else {
-                    return Reply::error(BAD_REQUEST);
-                };
-                let Some(arena) = SessionArena::claim(address, bytes) else {
+                let Some(OpenedSession {
+                    badge: b,
+                    client: c,
+                    arena,
+                }) = donated::open_session(client, m)
+                else {
                     return Reply::error(BAD_REQUEST);
                 };
                 if self.sessions.open(b, c.client as u32, Donated(arena)).is_some() {
@@ -156,7 +153,7 @@ impl Server for StoreServer {
             }
             proto::CLOSE_SESSION => {
                 // Only the supervisor ends sessions; it names the memory.
-                let Some(address) = msg::word(m, 0).filter(|_| client.client == 0) else {
+                let Some(address) = donated::close_session(client, m) else {
                     return Reply::error(BAD_REQUEST);
                 };
                 let dropped = match self.sessions.close_at(address) {
