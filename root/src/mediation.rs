@@ -9,7 +9,7 @@
 //!   available (down, or being swapped), connections are refused: fail
 //!   closed. An admitted connection to an object server (a server that
 //!   itself wants `security`) comes with a donation: frames made from a
-//!   16 KiB untyped block of the client's own container, mapped into the
+//!   64 KiB untyped block of the client's own container, mapped into the
 //!   server's donation window (`pride_supervisor_api::donation`), where the
 //!   server keeps the session's objects. It is accounted in
 //!   `resource_mgr` and undone unless the server acknowledges the session;

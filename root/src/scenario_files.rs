@@ -163,13 +163,18 @@ fn crash_mid_write(sup: &mut Supervisor) -> CaseResult {
     if data.len() != CRASH_SIZE {
         return Err(format!("/crash/file has {} bytes, not {CRASH_SIZE}", data.len()));
     }
-    // Each write request is all or nothing: B up to where the server
-    // died (a whole number of requests), A after.
+    // The first half of B was synced before the fault; of the second,
+    // each write request is all or nothing: B up to where the server died
+    // (a whole number of requests), A after.
+    let half = CRASH_SIZE / 2;
     let bs = data.iter().take_while(|b| **b == b'B').count();
     if data[bs..].iter().any(|b| *b != b'A') {
         return Err(format!("/crash/file is not B* A* (B up to {bs}, then something else)"));
     }
-    if bs % pride_supervisor_api::fs::DATA_MAX != 0 && bs != CRASH_SIZE {
+    if bs < half {
+        return Err(format!("only {bs} bytes of B: the synced first half was lost"));
+    }
+    if (bs - half) % pride_supervisor_api::fs::DATA_MAX != 0 && bs != CRASH_SIZE {
         return Err(format!("{bs} bytes of B: a request was half done"));
     }
     let (nf, nd, nb) = walk(&mut f, "/")?;

@@ -453,9 +453,9 @@ fn files_table(bytes: u64, ticks: [u64; 4]) -> String {
     format!(
         "| {kib} KiB (release kernel, QEMU TCG, -icount shift=0) | guest TSC ticks (instructions, and idle time while the disk works) | ticks per KiB | MiB per guest second | file / raw |\n\
          | --- | ---: | ---: | ---: | ---: |\n\
-         | write a file through `pride-posix` and `fs` (936-byte requests, collected 7 KiB at a time in the session's write-back buffer, then littlefs) | {fw} | {} | {:.1} | {:.2} x |\n\
+         | write a file through `pride-posix` and `fs` (936-byte requests, collected 30 KiB at a time in the session's write-back buffer, then littlefs) | {fw} | {} | {:.1} | {:.2} x |\n\
          | baseline: the same bytes written raw through the same sDDF block path (fs `BENCH_RAW`, 64 KiB requests) | {rw} | {} | {:.1} | |\n\
-         | read the file back (936-byte requests, 7 KiB read ahead) | {fr} | {} | {:.1} | {:.2} x |\n\
+         | read the file back (936-byte requests, 30 KiB read ahead) | {fr} | {} | {:.1} | {:.2} x |\n\
          | baseline: the same bytes read raw | {rr} | {} | {:.1} | |\n",
         fw / kib.max(1),
         rate(fw),

@@ -15,6 +15,7 @@
 //! | [`FsPath`], [`path`] | the path rules, checked in one place; [`path::checks`] names the security object (`fs:/a/b`) and the operations a request needs |
 //! | [`FsError`], [`Blame`] | errors that say who is to blame, with wire codes |
 //! | [`ram::RamDisk`] | a sparse in-memory disk with fault injection |
+//! | [`cache::BlockCache`] | a write-through LRU cache of whole blocks for the server's disk |
 //!
 //! ## Design
 //!
@@ -152,6 +153,7 @@
 
 extern crate alloc;
 
+pub mod cache;
 mod device;
 mod error;
 mod fs;

@@ -9,8 +9,13 @@
 //! sDDF moves whole 4 KiB blocks; littlefs writes 512-byte sectors at a
 //! time, so a write that does not cover whole blocks reads the block
 //! first and writes it back whole (the rest of the block is what littlefs
-//! already wrote there, so nothing else changes).
+//! already wrote there, so nothing else changes). The last
+//! [`CACHED_BLOCKS`] blocks used stay in a write-through cache
+//! (`fs_core::cache`): littlefs reads the directory's metadata and a
+//! file's skip-list again on every operation, and those reads, and the
+//! read half of a partial write, then cost no request.
 
+use fs_core::cache::BlockCache;
 use fs_core::{BlockDevice, IoError, SECTOR_SIZE};
 use microkit::{Channel, SharedRegion};
 use sddf::blk::{BlkRequest, RequestCode, ResponseStatus, StorageInfoRegion, TRANSFER_SIZE};
@@ -21,6 +26,8 @@ const WINDOW: usize = 16 * TRANSFER_SIZE;
 const SECTORS_PER_BLOCK: u64 = (TRANSFER_SIZE / SECTOR_SIZE) as u64;
 /// Most blocks one benchmark transfer moves ([`SddfDisk::raw_transfer`]).
 pub const RAW_BLOCKS: u64 = 256;
+/// Blocks the server keeps cached (256 KiB of its heap).
+const CACHED_BLOCKS: usize = 64;
 
 pub struct SddfDisk {
     link: blk::Link,
@@ -32,6 +39,8 @@ pub struct SddfDisk {
     /// Fault injection: the write requests still to go before the server
     /// dies (0: never).
     fault_in: u64,
+    /// Recently used blocks, write-through (`fs_core::cache`).
+    cache: BlockCache,
 }
 
 impl SddfDisk {
@@ -58,6 +67,7 @@ impl SddfDisk {
             next_id: 1,
             sectors,
             fault_in: 0,
+            cache: BlockCache::new(TRANSFER_SIZE, CACHED_BLOCKS),
         })
     }
 
@@ -123,9 +133,31 @@ impl SddfDisk {
         Ok(())
     }
 
-    /// Reads whole blocks `block..block + count` into the window.
+    /// Puts whole blocks `block..block + count` into the window: from the
+    /// cache if it has them all, else from the disk (and then into the
+    /// cache).
     fn read_blocks(&mut self, block: u64, count: usize) -> Result<(), IoError> {
-        self.request(RequestCode::Read, block, count as u16)
+        if self.cache.has_all(block, count as u64) {
+            for i in 0..count {
+                if let Some(bytes) = self.cache.get(block + i as u64) {
+                    self.data.store_bytes(i * TRANSFER_SIZE, bytes);
+                }
+            }
+            return Ok(());
+        }
+        self.request(RequestCode::Read, block, count as u16)?;
+        self.cache_window(block, count);
+        Ok(())
+    }
+
+    /// Copies the window's first `count` blocks into the cache as blocks
+    /// `block..`.
+    fn cache_window(&mut self, block: u64, count: usize) {
+        let mut bytes = [0u8; TRANSFER_SIZE];
+        for i in 0..count {
+            self.data.load_bytes(i * TRANSFER_SIZE, &mut bytes);
+            self.cache.put(block + i as u64, &bytes);
+        }
     }
 
     /// Checks that `len` bytes from `sector` are whole sectors inside the
@@ -184,7 +216,12 @@ impl BlockDevice for SddfDisk {
                     panic!("fs: fault injected before a write of block {first}");
                 }
             }
-            self.request(RequestCode::Write, first, blocks as u16)?;
+            if let Err(e) = self.request(RequestCode::Write, first, blocks as u16) {
+                // What the disk holds is not known now.
+                (first..first + blocks as u64).for_each(|b| self.cache.forget(b));
+                return Err(e);
+            }
+            self.cache_window(first, blocks);
             done += chunk;
         }
         Ok(())

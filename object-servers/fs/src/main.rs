@@ -18,7 +18,7 @@
 //!   opens too much runs out of its own memory (`QUOTA_EXHAUSTED`), not the
 //!   server's. `CLOSE_SESSION` forgets the session and its handles.
 //! - **Buffers in the client's memory.** Each session has a write-back
-//!   buffer and a read-ahead cache of 7 KiB each, made from its donated
+//!   buffer and a read-ahead cache of 30 KiB each, made from its donated
 //!   memory (when it has room; otherwise requests go straight through):
 //!   consecutive `WRITE`s to one handle collect there and go to littlefs
 //!   together, and a `READ` is served from the bytes the last one read
@@ -98,9 +98,9 @@ pub const BENCH_RAW: u64 = 16;
 pub const BENCH_OBJECT: &str = "fs-debug:bench";
 
 /// Bytes of a session's write-back buffer and of its read cache, both in
-/// the client's donated memory (16 KiB a session, with the handle records).
-const WRITE_BUF: usize = 7 * 1024;
-const READ_BUF: usize = 7 * 1024;
+/// the client's donated memory (64 KiB a session, with the handle records).
+const WRITE_BUF: usize = 30 * 1024;
+const READ_BUF: usize = 30 * 1024;
 
 /// Writes to one handle waiting to go to the file system together: bytes
 /// `start..start + len` of the file.

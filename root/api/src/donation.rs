@@ -15,9 +15,9 @@
 /// First address of the window (above the heap's largest extent).
 pub const WINDOW_BASE: u64 = 0x9000_0000;
 /// Bytes in one slot: what a client donates for one session.
-pub const SESSION_BYTES: u64 = 16 * 1024;
+pub const SESSION_BYTES: u64 = 64 * 1024;
 /// log2 of [`SESSION_BYTES`]: the size of the untyped block a loan is made from.
-pub const SESSION_BITS: u32 = 14;
+pub const SESSION_BITS: u32 = 16;
 /// Slots in a window: the most sessions an object server holds at once.
 pub const WINDOW_SLOTS: u64 = 128;
 
