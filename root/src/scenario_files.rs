@@ -174,7 +174,7 @@ fn crash_mid_write(sup: &mut Supervisor) -> CaseResult {
     if bs < half {
         return Err(format!("only {bs} bytes of B: the synced first half was lost"));
     }
-    if (bs - half) % pride_supervisor_api::fs::DATA_MAX != 0 && bs != CRASH_SIZE {
+    if !(bs - half).is_multiple_of(pride_supervisor_api::fs::DATA_MAX) && bs != CRASH_SIZE {
         return Err(format!("{bs} bytes of B: a request was half done"));
     }
     let (nf, nd, nb) = walk(&mut f, "/")?;

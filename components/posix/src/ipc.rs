@@ -9,7 +9,7 @@ use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::syscall::Received;
 use kernel_iface::Cap;
 use pride_rt::msg::{self, Outgoing};
-use pride_supervisor_api::fs::{self as proto, DATA_MAX};
+use pride_supervisor_api::fs::{self as proto, Request, DATA_MAX};
 use pride_supervisor_api::OK;
 
 use pride_supervisor_api::net;
@@ -32,13 +32,16 @@ fn ok(r: &Received) -> Result<(), Errno> {
 }
 
 impl FsConnection {
-    /// A request whose message is the path alone (after `words`).
-    fn path_call(&self, label: u64, words: &[u64], path: &str) -> Result<Received, Errno> {
+    /// Sends `req` (encoded by `pride_supervisor_api::fs::encode`, as the
+    /// server decodes it); the reply if it is `OK`. A path or data too long
+    /// for one message is `TooLarge` without a call.
+    fn call(&self, req: Request<'_>) -> Result<Received, Errno> {
+        let mut words = [0u64; proto::MSG_WORDS];
+        let (label, n) = proto::encode(&req, &mut words).ok_or(Errno::TooLarge)?;
         let mut m = Outgoing::new();
-        for w in words {
+        for w in &words[..n] {
             m.word(*w);
         }
-        m.word(path.len() as u64).bytes(path.as_bytes());
         let r = m.call(self.0, label);
         ok(&r).map(|()| r)
     }
@@ -46,22 +49,24 @@ impl FsConnection {
 
 impl FileService for FsConnection {
     fn open(&mut self, path: &str, flags: u64) -> Result<u64, Errno> {
-        let r = self.path_call(proto::OPEN, &[flags], path)?;
+        let r = self.call(Request::Open {
+            flags,
+            path: path.as_bytes(),
+        })?;
         Ok(r.mrs[0])
     }
 
     fn close(&mut self, handle: u64) -> Result<(), Errno> {
-        ok(&Outgoing::new().word(handle).call(self.0, proto::CLOSE))
+        self.call(Request::Close { handle }).map(|_| ())
     }
 
     fn read_at(&mut self, handle: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         let want = buf.len().min(DATA_MAX);
-        let r = Outgoing::new()
-            .word(handle)
-            .word(offset)
-            .word(want as u64)
-            .call(self.0, proto::READ);
-        ok(&r)?;
+        let r = self.call(Request::Read {
+            handle,
+            offset,
+            max: want as u64,
+        })?;
         let n = msg::word(&r, 0).ok_or(Errno::Other(OK))? as usize;
         if n > want {
             return Err(Errno::Other(OK));
@@ -72,18 +77,12 @@ impl FileService for FsConnection {
 
     fn write_at(&mut self, handle: u64, offset: u64, data: &[u8]) -> Result<usize, Errno> {
         let data = &data[..data.len().min(DATA_MAX)];
-        let r = Outgoing::new()
-            .word(handle)
-            .word(offset)
-            .word(data.len() as u64)
-            .bytes(data)
-            .call(self.0, proto::WRITE);
-        ok(&r)?;
+        let r = self.call(Request::Write { handle, offset, data })?;
         Ok((r.mrs[0] as usize).min(data.len()))
     }
 
     fn stat(&mut self, path: &str) -> Result<Stat, Errno> {
-        let r = self.path_call(proto::STAT, &[], path)?;
+        let r = self.call(Request::Stat { path: path.as_bytes() })?;
         let kind = if r.mrs[0] == proto::KIND_DIR {
             Kind::Dir
         } else {
@@ -93,7 +92,10 @@ impl FileService for FsConnection {
     }
 
     fn read_dir_from(&mut self, path: &str, start: usize) -> Result<Vec<DirEntry>, Errno> {
-        let r = self.path_call(proto::READDIR, &[start as u64], path)?;
+        let r = self.call(Request::ReadDir {
+            start: start as u64,
+            path: path.as_bytes(),
+        })?;
         let count = msg::word(&r, 0).ok_or(Errno::Other(OK))?;
         let len = msg::word(&r, 1).ok_or(Errno::Other(OK))? as usize;
         let mut buf = alloc::vec![0u8; len.min(msg::MAX_WORDS * 8)];
@@ -107,33 +109,27 @@ impl FileService for FsConnection {
     }
 
     fn mkdir(&mut self, path: &str) -> Result<(), Errno> {
-        self.path_call(proto::MKDIR, &[], path).map(|_| ())
+        self.call(Request::Mkdir { path: path.as_bytes() }).map(|_| ())
     }
 
     fn unlink(&mut self, path: &str) -> Result<(), Errno> {
-        self.path_call(proto::UNLINK, &[], path).map(|_| ())
+        self.call(Request::Unlink { path: path.as_bytes() }).map(|_| ())
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), Errno> {
-        // Both paths in one run of bytes (`bytes` pads to whole words).
-        let mut both = Vec::with_capacity(from.len() + to.len());
-        both.extend_from_slice(from.as_bytes());
-        both.extend_from_slice(to.as_bytes());
-        let r = Outgoing::new()
-            .word(from.len() as u64)
-            .word(to.len() as u64)
-            .bytes(&both)
-            .call(self.0, proto::RENAME);
-        ok(&r)
+        self.call(Request::Rename {
+            from: from.as_bytes(),
+            to: to.as_bytes(),
+        })
+        .map(|_| ())
     }
 
     fn sync(&mut self, handle: u64) -> Result<(), Errno> {
-        ok(&Outgoing::new().word(handle).call(self.0, proto::SYNC))
+        self.call(Request::Sync { handle }).map(|_| ())
     }
 
     fn usage(&mut self) -> Result<Usage, Errno> {
-        let r = Outgoing::new().call(self.0, proto::DF);
-        ok(&r)?;
+        let r = self.call(Request::Df)?;
         Ok(Usage {
             total: r.mrs[0],
             free: r.mrs[1],

@@ -112,6 +112,15 @@ pub fn word(msg: &Received, i: usize) -> Option<u64> {
     Some(if i < 4 { msg.mrs[i] } else { ipc_buffer::get_mr(i) })
 }
 
+/// All the words of a received message, copied into `out`.
+pub fn words<'a>(msg: &Received, out: &'a mut [u64; MAX_WORDS]) -> &'a [u64] {
+    let n = (msg.info.length() as usize).min(MAX_WORDS);
+    for (i, w) in out.iter_mut().enumerate().take(n) {
+        *w = if i < 4 { msg.mrs[i] } else { ipc_buffer::get_mr(i) };
+    }
+    &out[..n]
+}
+
 /// `len` bytes packed from word `start` on, into `out`. `None` if the
 /// message is too short for them or `out` too small.
 pub fn bytes<'a>(msg: &Received, start: usize, len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {

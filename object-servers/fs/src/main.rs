@@ -53,7 +53,6 @@ mod disk;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use fs_core::path::{checks, Access};
 use fs_core::{FileSystem, FsError, FsPath, Handle, Kind, MountPolicy, OpenFlags, Session};
@@ -66,7 +65,7 @@ use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
 use pride_rt::{println, security_client, supervisor};
-use pride_supervisor_api::fs::{self as proto, DATA_MAX, MAX_OPEN, PATH_MAX};
+use pride_supervisor_api::fs::{self as proto, Request, DATA_MAX, MAX_OPEN};
 use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, NOT_FOUND, OK, QUOTA_EXHAUSTED, TOO_LARGE};
 use sddf::config::blk::BlkClientConfig;
 use security_srv::{Decision, Operation};
@@ -211,23 +210,9 @@ fn error(e: FsError) -> Reply {
     Reply::error(label_of(e))
 }
 
-/// A path sent in the message: `len` bytes from word `start`.
-fn path_in(m: &Received, len: u64, start: usize) -> Result<FsPath, Reply> {
-    if len as usize > PATH_MAX {
-        return Err(Reply::error(TOO_LARGE));
-    }
-    let mut buf = [0u8; PATH_MAX];
-    let bytes = msg::bytes(m, start, len as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
+/// A path the client sent, checked.
+fn path_of(bytes: &[u8]) -> Result<FsPath, Reply> {
     FsPath::parse_bytes(bytes).map_err(error)
-}
-
-/// The words of a request, or `BAD_REQUEST`.
-fn words<const N: usize>(m: &Received) -> Result<[u64; N], Reply> {
-    let mut out = [0; N];
-    for (i, w) in out.iter_mut().enumerate() {
-        *w = msg::word(m, i).ok_or(Reply::error(BAD_REQUEST))?;
-    }
-    Ok(out)
 }
 
 impl FsServer {
@@ -266,14 +251,18 @@ impl FsServer {
         if !matches!(label, proto::READ | proto::STAT | proto::READDIR | proto::DF) {
             self.generation += 1;
         }
-        match label {
-            proto::OPEN => {
-                let [bits, len] = words(m)?;
+        // Everything the client sent, read before any other system call.
+        let mut words = [0u64; msg::MAX_WORDS];
+        let mut bytes = [0u8; msg::MAX_WORDS * 8];
+        let request =
+            proto::decode(label, msg::words(m, &mut words), &mut bytes).map_err(|e| Reply::error(e.label()))?;
+        match request {
+            Request::Open { flags: bits, path } => {
                 let flags = u8::try_from(bits)
                     .map_err(|_| FsError::BadFlags)
                     .and_then(OpenFlags::from_bits)
                     .map_err(error)?;
-                let path = path_in(m, len, 2)?;
+                let path = path_of(path)?;
                 if !self.allowed(subject, &Access::Open(&path, flags)) {
                     return Err(deny());
                 }
@@ -294,8 +283,7 @@ impl FsServer {
                     }
                 }
             }
-            proto::CLOSE => {
-                let [h] = words(m)?;
+            Request::Close { handle: h } => {
                 let h = Handle(u32::try_from(h).map_err(|_| Reply::error(proto::BAD_HANDLE))?);
                 let s = self.sessions.get_mut(&badge).ok_or_else(deny)?;
                 s.files.close(h).map_err(error)?;
@@ -311,8 +299,7 @@ impl FsServer {
                     None => Ok(Reply::ok(&[])),
                 }
             }
-            proto::READ => {
-                let [h, offset, max] = words(m)?;
+            Request::Read { handle: h, offset, max } => {
                 let h = self.open_handle(badge, h)?;
                 let path = self.path_of(badge, h)?;
                 if !self.allowed(subject, &Access::Read(&path)) {
@@ -372,14 +359,11 @@ impl FsServer {
                 let (info, mrs) = out.finish(OK);
                 Ok(Reply::long(OK, mrs, info.length()))
             }
-            proto::WRITE => {
-                let [h, offset, len] = words(m)?;
-                if len as usize > DATA_MAX {
-                    return Err(Reply::error(TOO_LARGE));
-                }
-                let mut buf = alloc::vec![0u8; len as usize];
-                let data = msg::bytes(m, 3, len as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
-                let data: Vec<u8> = data.to_vec();
+            Request::Write {
+                handle: h,
+                offset,
+                data,
+            } => {
                 let h = self.open_handle(badge, h)?;
                 let path = self.path_of(badge, h)?;
                 if !self.allowed(subject, &Access::Write(&path)) {
@@ -403,7 +387,7 @@ impl FsServer {
                     }
                     let size = self.fs.stat_handle(&s.files, h).map_err(error)?.size;
                     if offset > size || f.flags.contains(OpenFlags::APPEND) {
-                        let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
+                        let n = self.fs.write_at(&mut s.files, h, offset, data).map_err(error)?;
                         return Ok(Reply::ok(&[n as u64]));
                     }
                     if s.wbuf.is_none() {
@@ -418,7 +402,7 @@ impl FsServer {
                         Some(w) => (w.handle, w.start, w.len) = (h, offset, 0),
                         None => {
                             // No room in the client's memory: write through.
-                            let n = self.fs.write_at(&mut s.files, h, offset, &data).map_err(error)?;
+                            let n = self.fs.write_at(&mut s.files, h, offset, data).map_err(error)?;
                             return Ok(Reply::ok(&[n as u64]));
                         }
                     }
@@ -428,13 +412,12 @@ impl FsServer {
                 let room = arena.load_mut(&w.block);
                 room.get_mut(w.len..w.len + data.len())
                     .ok_or_else(deny)?
-                    .copy_from_slice(&data);
+                    .copy_from_slice(data);
                 w.len += data.len();
                 Ok(Reply::ok(&[data.len() as u64]))
             }
-            proto::STAT => {
-                let [len] = words(m)?;
-                let path = path_in(m, len, 1)?;
+            Request::Stat { path } => {
+                let path = path_of(path)?;
                 if !self.allowed(subject, &Access::Stat(&path)) {
                     return Err(deny());
                 }
@@ -445,9 +428,8 @@ impl FsServer {
                 };
                 Ok(Reply::ok(&[kind, st.size]))
             }
-            proto::READDIR => {
-                let [start, len] = words(m)?;
-                let path = path_in(m, len, 2)?;
+            Request::ReadDir { start, path } => {
+                let path = path_of(path)?;
                 if !self.allowed(subject, &Access::List(&path)) {
                     return Err(deny());
                 }
@@ -470,9 +452,8 @@ impl FsServer {
                 let (info, mrs) = out.finish(OK);
                 Ok(Reply::long(OK, mrs, info.length()))
             }
-            proto::MKDIR | proto::UNLINK => {
-                let [len] = words(m)?;
-                let path = path_in(m, len, 1)?;
+            Request::Mkdir { path } | Request::Unlink { path } => {
+                let path = path_of(path)?;
                 let access = if label == proto::MKDIR {
                     Access::Mkdir(&path)
                 } else {
@@ -489,25 +470,16 @@ impl FsServer {
                 r.map_err(error)?;
                 Ok(Reply::ok(&[]))
             }
-            proto::RENAME => {
-                let [from_len, to_len] = words(m)?;
-                if (from_len + to_len) as usize > 2 * PATH_MAX {
-                    return Err(Reply::error(TOO_LARGE));
-                }
-                let mut buf = [0u8; 2 * PATH_MAX];
-                let both = msg::bytes(m, 2, (from_len + to_len) as usize, &mut buf).ok_or(Reply::error(BAD_REQUEST))?;
-                let (a, b) = both.split_at(from_len as usize);
-                let from = FsPath::parse_bytes(a).map_err(error)?;
-                let to = FsPath::parse_bytes(b).map_err(error)?;
+            Request::Rename { from, to } => {
+                let (from, to) = (path_of(from)?, path_of(to)?);
                 if !self.allowed(subject, &Access::Rename(&from, &to)) {
                     return Err(deny());
                 }
                 self.fs.rename(&from, &to).map_err(error)?;
                 Ok(Reply::ok(&[]))
             }
-            proto::SYNC => {
+            Request::Sync { handle: h } => {
                 // `fsync` of a file: decided on the file.
-                let [h] = words(m)?;
                 let h = self.open_handle(badge, h)?;
                 let path = self.path_of(badge, h)?;
                 if !self.allowed(subject, &Access::Write(&path)) {
@@ -519,14 +491,13 @@ impl FsServer {
                 self.fs.sync().map_err(error)?;
                 Ok(Reply::ok(&[]))
             }
-            proto::DF => {
+            Request::Df => {
                 if !self.allowed(subject, &Access::Usage) {
                     return Err(deny());
                 }
                 let u = self.fs.usage().map_err(error)?;
                 Ok(Reply::ok(&[u.total_bytes, u.free_bytes, fs_core::BLOCK_SIZE as u64]))
             }
-            _ => Err(Reply::error(BAD_REQUEST)),
         }
     }
 
