@@ -69,7 +69,7 @@ use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
 use pride_rt::{println, security_client, supervisor};
 use pride_supervisor_api::net::{self as proto, DATA_MAX, MAX_BACKLOG, MAX_SOCKETS};
-use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, OK, QUOTA_EXHAUSTED, TOO_LARGE};
+use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, OK, QUOTA_EXHAUSTED};
 use sddf::config::net::NetClientConfig;
 use sddf::config::ConfigBlob;
 use security_srv::{Decision, Operation};
@@ -191,7 +191,7 @@ impl Session {
 /// A decoded request (every word and byte copied out of the IPC buffer).
 enum Request {
     Socket(u64),
-    Bind(u32, u64),
+    Bind(u32, u16),
     Listen(u32, u64),
     Accept(u32),
     Connect(u32, [u8; 4], u16),
@@ -238,88 +238,24 @@ struct SocketServer {
     replacement: bool,
 }
 
-/// The words of a request, or `BAD_REQUEST`.
-fn words<const N: usize>(m: &Received) -> Result<[u64; N], u64> {
-    let mut out = [0; N];
-    for (i, w) in out.iter_mut().enumerate() {
-        *w = msg::word(m, i).ok_or(BAD_REQUEST)?;
-    }
-    Ok(out)
-}
-
-fn handle_of(w: u64) -> Result<u32, u64> {
-    u32::try_from(w).map_err(|_| proto::BAD_HANDLE)
-}
-
-fn port_of(w: u64) -> Result<u16, u64> {
-    u16::try_from(w).ok().filter(|p| *p != 0).ok_or(BAD_REQUEST)
-}
-
-/// `len` data bytes from word `start`.
-fn data_in(m: &Received, len: u64, start: usize) -> Result<Vec<u8>, u64> {
-    if len as usize > DATA_MAX {
-        return Err(TOO_LARGE);
-    }
-    let mut buf = vec![0u8; len as usize];
-    msg::bytes(m, start, len as usize, &mut buf).ok_or(BAD_REQUEST)?;
-    Ok(buf)
-}
-
-/// Decodes a request of a client (`Err`: the error label).
+/// Decodes a request of a client (`Err`: the error label), with
+/// `pride_supervisor_api::net::decode` (property-tested there); data is
+/// copied out, as a waiting `SEND` keeps it.
 fn decode(label: u64, m: &Received) -> Result<Request, u64> {
-    Ok(match label {
-        proto::SOCKET => {
-            let [k] = words(m)?;
-            if k != proto::KIND_TCP && k != proto::KIND_UDP {
-                return Err(BAD_REQUEST);
-            }
-            Request::Socket(k)
-        }
-        proto::BIND => {
-            let [h, p] = words(m)?;
-            Request::Bind(handle_of(h)?, p)
-        }
-        proto::LISTEN => {
-            let [h, b] = words(m)?;
-            Request::Listen(handle_of(h)?, b)
-        }
-        proto::ACCEPT => {
-            let [h] = words(m)?;
-            Request::Accept(handle_of(h)?)
-        }
-        proto::CONNECT => {
-            let [h, a, p] = words(m)?;
-            let a = proto::ipv4_octets(a).ok_or(BAD_REQUEST)?;
-            Request::Connect(handle_of(h)?, a, port_of(p)?)
-        }
-        proto::SEND => {
-            let [h, len] = words(m)?;
-            let data = data_in(m, len, 2)?;
-            Request::Send(handle_of(h)?, data)
-        }
-        proto::RECV => {
-            let [h, max] = words(m)?;
-            Request::Recv(handle_of(h)?, (max as usize).min(DATA_MAX))
-        }
-        proto::SENDTO => {
-            let [h, a, p, len] = words(m)?;
-            let a = proto::ipv4_octets(a).ok_or(BAD_REQUEST)?;
-            let data = data_in(m, len, 4)?;
-            Request::SendTo(handle_of(h)?, a, port_of(p)?, data)
-        }
-        proto::RECVFROM => {
-            let [h, max] = words(m)?;
-            Request::RecvFrom(handle_of(h)?, (max as usize).min(DATA_MAX))
-        }
-        proto::CLOSE => {
-            let [h] = words(m)?;
-            Request::Close(handle_of(h)?)
-        }
-        proto::NETSTAT => {
-            let first = msg::word(m, 0).unwrap_or(0);
-            Request::Netstat(usize::try_from(first).map_err(|_| BAD_REQUEST)?)
-        }
-        _ => return Err(BAD_REQUEST),
+    let mut words = [0u64; msg::MAX_WORDS];
+    let mut bytes = [0u8; DATA_MAX];
+    Ok(match proto::decode(label, msg::words(m, &mut words), &mut bytes)? {
+        proto::Request::Socket(k) => Request::Socket(k),
+        proto::Request::Bind(h, p) => Request::Bind(h, p),
+        proto::Request::Listen(h, b) => Request::Listen(h, b),
+        proto::Request::Accept(h) => Request::Accept(h),
+        proto::Request::Connect(h, a, p) => Request::Connect(h, a, p),
+        proto::Request::Send(h, d) => Request::Send(h, d.to_vec()),
+        proto::Request::Recv(h, n) => Request::Recv(h, n),
+        proto::Request::SendTo(h, a, p, d) => Request::SendTo(h, a, p, d.to_vec()),
+        proto::Request::RecvFrom(h, n) => Request::RecvFrom(h, n),
+        proto::Request::Close(h) => Request::Close(h),
+        proto::Request::Netstat(first) => Request::Netstat(first),
     })
 }
 
@@ -462,7 +398,6 @@ impl SocketServer {
                 Ok(Reply::ok(&[h as u64]).into())
             }
             Request::Bind(h, port) => {
-                let port = port_of(port)?;
                 let kind = self.sock(badge, h)?.kind;
                 if !matches!(self.sock(badge, h)?.state, State::Fresh) {
                     return Err(proto::WRONG_STATE);

@@ -176,10 +176,123 @@ impl core::fmt::Display for Row<'_> {
     }
 }
 
+/// A request as the socket server reads it (the protocol table above, in
+/// types): words checked, data copied out of the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request<'a> {
+    Socket(u64),
+    Bind(u32, u16),
+    Listen(u32, u64),
+    Accept(u32),
+    Connect(u32, [u8; 4], u16),
+    Send(u32, &'a [u8]),
+    Recv(u32, usize),
+    SendTo(u32, [u8; 4], u16, &'a [u8]),
+    RecvFrom(u32, usize),
+    Close(u32),
+    Netstat(usize),
+}
+
+/// Reads request `label` from the message `words` (all it has), copying
+/// data into `out` (at least [`DATA_MAX`] bytes); `Err` is the label to
+/// answer with (`BAD_REQUEST`, `TOO_LARGE`, [`BAD_HANDLE`]). Any words
+/// give a request or an error, never a panic.
+pub fn decode<'a>(label: u64, words: &[u64], out: &'a mut [u8]) -> Result<Request<'a>, u64> {
+    use crate::{BAD_REQUEST, TOO_LARGE};
+    let w = |i: usize| words.get(i).copied().ok_or(BAD_REQUEST);
+    let handle = |i: usize| w(i).and_then(|h| u32::try_from(h).map_err(|_| BAD_HANDLE));
+    let port = |i: usize| w(i).and_then(|p| u16::try_from(p).ok().filter(|p| *p != 0).ok_or(BAD_REQUEST));
+    let address = |i: usize| w(i).and_then(|a| ipv4_octets(a).ok_or(BAD_REQUEST));
+    let max = |i: usize| w(i).map(|m| (m as usize).min(DATA_MAX));
+    let data = |len_at: usize, out: &'a mut [u8]| -> Result<&'a [u8], u64> {
+        let len = w(len_at)?;
+        if len > DATA_MAX as u64 {
+            return Err(TOO_LARGE);
+        }
+        let len = len as usize;
+        let from = len_at + 1;
+        let src = words.get(from..from + len.div_ceil(8)).ok_or(BAD_REQUEST)?;
+        crate::unpack_bytes(src.iter().copied(), len, out).ok_or(BAD_REQUEST)
+    };
+    Ok(match label {
+        SOCKET => match w(0)? {
+            k @ (KIND_TCP | KIND_UDP) => Request::Socket(k),
+            _ => return Err(BAD_REQUEST),
+        },
+        BIND => Request::Bind(handle(0)?, port(1)?),
+        LISTEN => Request::Listen(handle(0)?, w(1)?),
+        ACCEPT => Request::Accept(handle(0)?),
+        CONNECT => Request::Connect(handle(0)?, address(1)?, port(2)?),
+        SEND => Request::Send(handle(0)?, data(1, out)?),
+        RECV => Request::Recv(handle(0)?, max(1)?),
+        SENDTO => Request::SendTo(handle(0)?, address(1)?, port(2)?, data(3, out)?),
+        RECVFROM => Request::RecvFrom(handle(0)?, max(1)?),
+        CLOSE => Request::Close(handle(0)?),
+        NETSTAT => Request::Netstat(usize::try_from(words.first().copied().unwrap_or(0)).map_err(|_| BAD_REQUEST)?),
+        _ => return Err(BAD_REQUEST),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::string::ToString;
+    use proptest::prelude::*;
+
+    #[test]
+    fn requests_decode_and_bad_ones_are_refused_with_their_label() {
+        let mut out = [0u8; DATA_MAX];
+        let addr = ipv4_word([10, 0, 2, 2]);
+        assert_eq!(decode(SOCKET, &[KIND_UDP], &mut out), Ok(Request::Socket(KIND_UDP)));
+        assert_eq!(decode(SOCKET, &[9], &mut out), Err(crate::BAD_REQUEST));
+        assert_eq!(
+            decode(CONNECT, &[1, addr, 80], &mut out),
+            Ok(Request::Connect(1, [10, 0, 2, 2], 80))
+        );
+        assert_eq!(
+            decode(CONNECT, &[1, addr, 0], &mut out),
+            Err(crate::BAD_REQUEST),
+            "port 0"
+        );
+        assert_eq!(
+            decode(CONNECT, &[1, 1 << 40, 80], &mut out),
+            Err(crate::BAD_REQUEST),
+            "not IPv4"
+        );
+        assert_eq!(decode(BIND, &[1 << 33, 7], &mut out), Err(BAD_HANDLE));
+        assert_eq!(decode(BIND, &[1, 7], &mut out), Ok(Request::Bind(1, 7)));
+        assert_eq!(
+            decode(BIND, &[1, 1 << 16], &mut out),
+            Err(crate::BAD_REQUEST),
+            "not a port"
+        );
+        let hello = u64::from_le_bytes(*b"hello\0\0\0");
+        assert_eq!(decode(SEND, &[2, 5, hello], &mut out), Ok(Request::Send(2, b"hello")));
+        assert_eq!(
+            decode(SEND, &[2, 9, hello], &mut out),
+            Err(crate::BAD_REQUEST),
+            "9 bytes in one word"
+        );
+        assert_eq!(decode(SEND, &[2, DATA_MAX as u64 + 1], &mut out), Err(crate::TOO_LARGE));
+        assert_eq!(
+            decode(SENDTO, &[2, addr, 53, 5, hello], &mut out),
+            Ok(Request::SendTo(2, [10, 0, 2, 2], 53, b"hello"))
+        );
+        assert_eq!(decode(RECV, &[2, u64::MAX], &mut out), Ok(Request::Recv(2, DATA_MAX)));
+        assert_eq!(decode(NETSTAT, &[], &mut out), Ok(Request::Netstat(0)));
+        assert_eq!(decode(99, &[1, 2], &mut out), Err(crate::BAD_REQUEST));
+    }
+
+    proptest! {
+        /// Any label and words: a request or an error label, never a panic.
+        #[test]
+        fn decoding_never_panics(label in 0u64..20, words in proptest::collection::vec(any::<u64>(), 0..crate::fs::MSG_WORDS)) {
+            let mut out = [0u8; DATA_MAX];
+            if let Err(l) = decode(label, &words, &mut out) {
+                prop_assert!([crate::BAD_REQUEST, crate::TOO_LARGE, BAD_HANDLE].contains(&l));
+            }
+        }
+    }
 
     // RECVFROM's reply: three header words and the data.
     const _: () = assert!(DATA_MAX + 3 * 8 <= crate::fs::MSG_WORDS * 8);
