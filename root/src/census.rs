@@ -104,7 +104,12 @@ impl Supervisor {
         let device_io = device.phys_addr.ok_or_else(not_net)?;
         let device_buffers = (device.size / BUF) as u32;
         let qs = queues(regions);
-        let sys = self.system_file(name)?;
+        let sys = self
+            .systems
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.sys.clone())
+            .ok_or_else(|| SupError::NoSuchComponent(format!("system {name}")))?;
         // The receive virtualiser maps the metadata region; the driver is
         // on the other side of its queues that carry I/O addresses.
         let virt_rx = sys
@@ -216,17 +221,6 @@ impl Supervisor {
             pools.push((format!("{client} transmit buffers"), count(buffers, BUF, &holdings)));
         }
         Ok(pools)
-    }
-
-    /// The parsed `.system` file of a running system.
-    fn system_file(&self, name: &str) -> Result<sdf::System, SupError> {
-        let file = format!("systems/{name}.system");
-        let text = self
-            .archive
-            .get(&file)
-            .and_then(|t| core::str::from_utf8(t).ok())
-            .ok_or_else(|| SupError::NoImage(file.clone()))?;
-        sdf::parse(text).map_err(|e| SupError::BadSystem(format!("{file}: {e}")))
     }
 
     /// `system census NAME`: one line per pool.

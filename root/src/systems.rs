@@ -82,6 +82,9 @@ pub struct SystemRecord {
     pub fixed: Vec<crate::objects::FixedFrames>,
     /// Containers of its regions at fixed RAM addresses.
     pub placed: Vec<(resource_mgr::ContainerId, Container)>,
+    /// Its system description, as parsed when it started (for the census
+    /// and for `PEER`).
+    pub sys: System,
     /// Every memory region: name, physical address if the file fixes one,
     /// size, frames (owned by the containers above), for `system census`.
     pub regions: Vec<Region>,
@@ -181,6 +184,7 @@ impl Supervisor {
                     frames: f.clone(),
                 })
                 .collect(),
+            sys: sys.clone(),
         };
 
         // 2-3. Each PD's capabilities, maps and patches.
@@ -678,8 +682,7 @@ impl Supervisor {
     /// running system's), from its system description.
     pub(crate) fn channel_peer(&self, id: u32, ch: u64) -> Option<u32> {
         let record = self.systems.iter().find(|s| s.pds.contains(&id))?;
-        let text = self.archive.get(&format!("systems/{}.system", record.name))?;
-        let sys = sdf::parse(core::str::from_utf8(text).ok()?).ok()?;
+        let sys = &record.sys;
         let name = &self.table.by_id(id)?.name;
         let me = sys.protection_domains.iter().position(|pd| pd.name == *name)?;
         let peer = sys.channels_of(me).into_iter().find(|c| u64::from(c.id) == ch)?.peer;
