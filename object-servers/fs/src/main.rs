@@ -8,7 +8,7 @@
 //!
 //! - **Mediation.** Every request is decided for the client's subject on
 //!   `fs:PATH` with the operations `fs_core::path::checks` names, through
-//!   the decision cache (`object_server::DecisionCache`), emptied when the
+//!   the decision cache (`object_server::Mediator`), emptied when the
 //!   policy changes. Reads and writes through a handle are asked again on
 //!   every request, so a new policy applies to open files too.
 //! - **Sessions.** The supervisor opens a session for each admitted client
@@ -56,19 +56,17 @@ use alloc::string::String;
 
 use fs_core::path::{checks, Access};
 use fs_core::{FileSystem, FsError, FsPath, Handle, Kind, MountPolicy, OpenFlags, Session};
-use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::syscall::Received;
-use kernel_iface::Cap;
 use microkit::{Channel, Handler, SharedRegion};
-use object_server::DecisionCache;
+use object_server::Mediator;
 use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
-use pride_rt::{println, security_client, supervisor};
+use pride_rt::{println, supervisor};
 use pride_supervisor_api::fs::{self as proto, Request, DATA_MAX, MAX_OPEN};
 use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, NOT_FOUND, OK, QUOTA_EXHAUSTED, TOO_LARGE};
 use sddf::config::blk::BlkClientConfig;
-use security_srv::{Decision, Operation};
+use security_srv::Operation;
 
 use crate::disk::SddfDisk;
 use fs_lions::LionsClient;
@@ -155,8 +153,8 @@ impl ClientSession {
 
 struct FsServer {
     fs: FileSystem<SddfDisk>,
-    security: Cap<Endpoint>,
-    cache: DecisionCache,
+    /// The security server and the decisions cached from it.
+    security: Mediator,
     sessions: BTreeMap<u64, ClientSession>,
     lions: Option<Lions>,
     /// Grows with every request that may change the file system: read
@@ -173,14 +171,6 @@ struct Lions {
     client: LionsClient<SharedRegion>,
     /// The client corrupted its queue indices: it is not served any more.
     broken: bool,
-}
-
-/// One decision, from the cache or the security server.
-fn decide(cache: &mut DecisionCache, security: Cap<Endpoint>, subject: u32, object: &str, op: Operation) -> bool {
-    let d = cache.decide(subject, object, op, || {
-        security_client::decide(security, subject, op as u8, object)
-    });
-    d == Decision::Allow
 }
 
 /// The reply label for an error of the file system.
@@ -225,7 +215,7 @@ impl FsServer {
 
     /// One decision, from the cache or the security server.
     fn allows(&mut self, subject: u32, object: &str, op: Operation) -> bool {
-        decide(&mut self.cache, self.security, subject, object, op)
+        self.security.allows(subject, object, op)
     }
 
     /// Sends every session's buffered writes to the file system, so that
@@ -533,7 +523,6 @@ impl Handler for FsServer {
         let FsServer {
             fs,
             security,
-            cache,
             lions,
             sessions,
             generation,
@@ -556,7 +545,7 @@ impl Handler for FsServer {
         let mut allowed = |a: &Access<'_>| {
             checks(a)
                 .iter()
-                .all(|c| decide(cache, *security, subject, &c.object, c.operation))
+                .all(|c| security.allows(subject, &c.object, c.operation))
         };
         match l.client.serve(fs, &mut allowed) {
             Ok(0) => {}
@@ -610,10 +599,7 @@ impl Server for FsServer {
                 self.sessions.retain(|_, s| s.arena.address() != address);
                 Reply::ok(&[(before - self.sessions.len()) as u64])
             }
-            proto::STATS => {
-                let (hits, misses, flushes, _) = self.cache.stats();
-                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
-            }
+            proto::STATS => Reply::ok(&self.security.stats()),
             FAULT_AFTER => {
                 // A test hook, so the policy decides who may use it.
                 let Some(n) = msg::word(m, 0) else {
@@ -651,9 +637,7 @@ impl Server for FsServer {
 
     fn on_signal(&mut self, bits: u64) {
         if bits & pride_supervisor_api::FLUSH_SIGNAL != 0 {
-            let security = self.security;
-            self.cache
-                .policy_changed(|| security_client::acknowledge_flush(security));
+            self.security.policy_changed();
         }
     }
 
@@ -700,8 +684,7 @@ fn main(boot: pride_rt::component::Boot) -> ! {
     let Some(disk) = SddfDisk::open(link, info, data, config.virt.id as Channel) else {
         supervisor::start_failed("fs: the data region is too small");
     };
-    let security = supervisor::connection(0);
-    let Some(epoch) = security_client::register(security) else {
+    let Some(security) = Mediator::register(supervisor::connection(0)) else {
         supervisor::start_failed("fs: cannot reach the security server");
     };
     let mut fs = FileSystem::new(disk);
@@ -715,13 +698,10 @@ fn main(boot: pride_rt::component::Boot) -> ! {
             supervisor::start_failed("fs: no usable file system on the disk");
         }
     }
-    let mut cache = DecisionCache::new();
-    cache.advance(epoch);
     let lions = lions_client();
     let server = FsServer {
         fs,
         security,
-        cache,
         sessions: BTreeMap::new(),
         lions,
         generation: 0,

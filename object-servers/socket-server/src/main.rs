@@ -36,7 +36,7 @@
 //!   other sessions' answers are sent before the request's own reply is
 //!   written, for the same reason.
 //! - **Policy.** Every request is decided for the client's subject through
-//!   the decision cache (`object_server::DecisionCache`), emptied when the
+//!   the decision cache (`object_server::Mediator`), emptied when the
 //!   policy changes, so a swap applies to open sockets from their next
 //!   request.
 //! - **Time.** The PD has no timer: smoltcp's timers (retransmission, ARP
@@ -57,22 +57,22 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use kernel_iface::cap::kind::{CNode, Endpoint};
+use kernel_iface::cap::kind::CNode;
 use kernel_iface::syscall::{self, Received};
 use kernel_iface::{Cap, MessageInfo};
 use microkit::{Channel, Handler};
 use net::device::{interface, now, SddfDevice, ADDRESS};
-use object_server::DecisionCache;
+use object_server::Mediator;
 use pride_rt::component::SLOT_OWN_CNODE;
 use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
 use pride_rt::server::{Reply, Server};
-use pride_rt::{println, security_client, supervisor};
+use pride_rt::{println, supervisor};
 use pride_supervisor_api::net::{self as proto, DATA_MAX, MAX_BACKLOG, MAX_SOCKETS};
 use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, OK, QUOTA_EXHAUSTED};
 use sddf::config::net::NetClientConfig;
 use sddf::config::ConfigBlob;
-use security_srv::{Decision, Operation};
+use security_srv::Operation;
 use smoltcp::iface::{Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
 use smoltcp::socket::{tcp, udp, Socket};
 use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address};
@@ -225,8 +225,8 @@ struct SocketServer {
     set: SocketSet<'static>,
     rx_ch: Channel,
     tx_ch: Channel,
-    security: Cap<Endpoint>,
-    cache: DecisionCache,
+    /// The security server and the decisions cached from it.
+    security: Mediator,
     sessions: BTreeMap<u64, Session>,
     /// Free reply slots.
     free_slots: Vec<u64>,
@@ -307,11 +307,7 @@ fn acceptable(s: &tcp::Socket) -> bool {
 impl SocketServer {
     /// Whether `subject` may do `op` on `object` (through the cache).
     fn allowed(&mut self, subject: u32, object: &str, op: Operation) -> bool {
-        let security = self.security;
-        let d = self.cache.decide(subject, object, op, || {
-            security_client::decide(security, subject, op as u8, object)
-        });
-        d == Decision::Allow
+        self.security.allows(subject, object, op)
     }
 
     /// smoltcp sockets in use.
@@ -357,7 +353,6 @@ impl SocketServer {
     /// Decides `op` on the object of socket `h` (through the cache,
     /// without copying the object's name).
     fn check_socket(&mut self, badge: u64, subject: u32, h: u32, op: Operation) -> Result<(), u64> {
-        let security = self.security;
         let k = self
             .sessions
             .get(&badge)
@@ -368,11 +363,7 @@ impl SocketServer {
         if k.object.is_empty() {
             return Err(proto::WRONG_STATE);
         }
-        let object = k.object.as_str();
-        let d = self.cache.decide(subject, object, op, || {
-            security_client::decide(security, subject, op as u8, object)
-        });
-        if d == Decision::Allow {
+        if self.security.allows(subject, k.object.as_str(), op) {
             Ok(())
         } else {
             Err(DENIED)
@@ -956,10 +947,7 @@ impl Server for SocketServer {
                 self.pump();
                 Reply::ok(&[n])
             }
-            proto::STATS => {
-                let (hits, misses, flushes, _) = self.cache.stats();
-                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
-            }
+            proto::STATS => Reply::ok(&self.security.stats()),
             _ => {
                 let badge = client.to_badge();
                 let outcome = decode(label, m).and_then(|req| self.execute(badge, req));
@@ -981,9 +969,7 @@ impl Server for SocketServer {
 
     fn on_signal(&mut self, bits: u64) {
         if bits & FLUSH_SIGNAL != 0 {
-            let security = self.security;
-            self.cache
-                .policy_changed(|| security_client::acknowledge_flush(security));
+            self.security.policy_changed();
         }
     }
 
@@ -996,12 +982,9 @@ impl Server for SocketServer {
 fn main(boot: pride_rt::component::Boot) -> ! {
     let (mut dev, mac, rx_ch, tx_ch) = SddfDevice::from_config(&CONFIG.bytes());
     let iface = interface(&mut dev, mac);
-    let security = supervisor::connection(0);
-    let Some(epoch) = security_client::register(security) else {
+    let Some(security) = Mediator::register(supervisor::connection(0)) else {
         supervisor::start_failed("net_sockets: cannot reach the security server");
     };
-    let mut cache = DecisionCache::new();
-    cache.advance(epoch);
     let server = SocketServer {
         dev,
         iface,
@@ -1009,7 +992,6 @@ fn main(boot: pride_rt::component::Boot) -> ! {
         rx_ch,
         tx_ch,
         security,
-        cache,
         sessions: BTreeMap::new(),
         free_slots: (0..MAX_SESSIONS as u64).rev().map(|i| REPLY_SLOT_BASE + i).collect(),
         closing: Vec::new(),

@@ -3,7 +3,7 @@
 //! Protocol: `pride_supervisor_api::store`. Every request is mediated: the
 //! operation on `store:KEY` (or `service:store` for a listing) is decided
 //! by the security server, whose answers are kept in a decision cache
-//! (`object_server::DecisionCache`) until the policy changes. Each client's
+//! (`object_server::Mediator`) until the policy changes. Each client's
 //! session (keyed by its badge, opened by the supervisor with
 //! `OPEN_SESSION` when it admits the client) keeps the objects it writes in
 //! the memory the client donated: frames of the client's own container,
@@ -21,11 +21,9 @@
 extern crate alloc;
 
 use alloc::string::String;
-use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::syscall::Received;
-use kernel_iface::Cap;
 use object_server::store::{Store, StoreError};
-use object_server::{DecisionCache, SessionMemory, Sessions};
+use object_server::{Mediator, SessionMemory, Sessions};
 use pride_rt::component::Boot;
 use pride_rt::donated::{self, Block, OpenedSession, SessionArena};
 use pride_rt::msg::{self, Outgoing};
@@ -38,8 +36,8 @@ use security_srv::{Decision, Operation};
 pride_rt::component_entry!(main);
 
 struct StoreServer {
-    security: Cap<Endpoint>,
-    cache: DecisionCache,
+    /// The security server and the decisions cached from it.
+    security: Mediator,
     sessions: Sessions<Donated>,
     store: Store<Donated>,
     /// Benchmark accounting (`WORK`): whether the request being served
@@ -77,11 +75,12 @@ impl SessionMemory for Donated {
 }
 
 impl StoreServer {
-    /// Asks the cache, then the security server.
+    /// Asks the cache, then the security server (timing the call, for
+    /// `WORK`).
     fn allowed(&mut self, subject: u32, object: &str, op: Operation) -> bool {
-        let security = self.security;
+        let security = self.security.security();
         let asked = &mut self.asked;
-        let d = self.cache.decide(subject, object, op, || {
+        let d = self.security.cache.decide(subject, object, op, || {
             let before = pride_rt::tsc();
             let answer = security_client::decide(security, subject, op as u8, object);
             *asked = Some(pride_rt::tsc() - before);
@@ -176,7 +175,7 @@ impl Server for StoreServer {
         match (label, key) {
             (proto::TRACE, _) => {
                 let mut text = String::new();
-                for d in self.cache.trace() {
+                for d in self.security.cache.trace() {
                     let line = alloc::format!(
                         "epoch {} subject {} {} {} {} cached\n",
                         d.epoch,
@@ -195,10 +194,7 @@ impl Server for StoreServer {
                 let (info, mrs) = out.finish(OK);
                 Reply::long(OK, mrs, info.length())
             }
-            (proto::STATS, _) => {
-                let (hits, misses, flushes, _) = self.cache.stats();
-                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
-            }
+            (proto::STATS, _) => Reply::ok(&self.security.stats()),
             (proto::WORK, _) => Reply::ok(&[
                 self.work_cached.0,
                 self.work_cached.1,
@@ -268,9 +264,7 @@ impl Server for StoreServer {
 
     fn on_signal(&mut self, bits: u64) {
         if bits & FLUSH_SIGNAL != 0 {
-            let security = self.security;
-            self.cache
-                .policy_changed(|| security_client::acknowledge_flush(security));
+            self.security.policy_changed();
         }
     }
 
@@ -293,20 +287,18 @@ impl Server for StoreServer {
 }
 
 fn main(boot: Boot) -> ! {
-    let security = supervisor::connection(0);
-    let Some(epoch) = security_client::register(security) else {
+    let Some(security) = Mediator::register(supervisor::connection(0)) else {
         supervisor::start_failed("cannot reach the security server");
     };
+    let epoch = security.cache.epoch();
     let mut s = StoreServer {
         security,
-        cache: DecisionCache::new(),
         sessions: Sessions::new(),
         store: Store::new(),
         asked: None,
         work_cached: (0, 0),
         work_asked: (0, 0),
     };
-    s.cache.advance(epoch);
     println!("store ready (policy epoch {epoch})");
     supervisor::ready();
     server::serve(&mut s, boot.generation)

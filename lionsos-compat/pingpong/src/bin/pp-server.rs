@@ -22,16 +22,15 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use kernel_iface::cap::kind::Endpoint;
 use kernel_iface::syscall::Received;
-use kernel_iface::{Cap, MessageInfo};
+use kernel_iface::MessageInfo;
 use microkit::{Channel, Handler};
-use object_server::DecisionCache;
+use object_server::Mediator;
 use pride_rt::server::{Reply, Server};
-use pride_rt::{msg, println, security_client, supervisor};
+use pride_rt::{msg, println, supervisor};
 use pride_supervisor_api::store::{CLOSE_SESSION, OPEN_SESSION};
 use pride_supervisor_api::{ClientBadge, BAD_REQUEST, DENIED, FLUSH_SIGNAL, TOO_LARGE};
-use security_srv::{Decision, Operation};
+use security_srv::Operation;
 
 pride_rt::component_entry!(main);
 
@@ -50,8 +49,7 @@ microkit::setvar!(
 
 struct PpServer {
     region: microkit::SharedRegion,
-    security: Cap<Endpoint>,
-    cache: DecisionCache,
+    security: Mediator,
     /// Badges of the clients with an open session.
     sessions: Vec<u64>,
 }
@@ -105,10 +103,7 @@ impl Server for PpServer {
             // address, which this server does not use: every session of
             // that client ends when the connection does.
             CLOSE_SESSION if client.client == 0 => Reply::ok(&[0]),
-            STATS => {
-                let (hits, misses, flushes, _) = self.cache.stats();
-                Reply::ok(&[hits, misses, flushes, self.cache.epoch()])
-            }
+            STATS => Reply::ok(&self.security.stats()),
             READ => {
                 if !self.sessions.contains(&client.to_badge()) {
                     return Reply::error(DENIED);
@@ -128,11 +123,7 @@ impl Server for PpServer {
                 let Ok(object) = core::str::from_utf8(&buf[..3 + n]) else {
                     return Reply::error(BAD_REQUEST);
                 };
-                let (security, subject) = (self.security, client.client as u32);
-                let d = self.cache.decide(subject, object, Operation::Read, || {
-                    security_client::decide(security, subject, Operation::Read as u8, object)
-                });
-                if d == Decision::Allow {
+                if self.security.allows(client.client as u32, object, Operation::Read) {
                     Reply::ok(&[])
                 } else {
                     Reply::error(DENIED)
@@ -144,9 +135,7 @@ impl Server for PpServer {
 
     fn on_signal(&mut self, bits: u64) {
         if bits & FLUSH_SIGNAL != 0 {
-            let security = self.security;
-            self.cache
-                .policy_changed(|| security_client::acknowledge_flush(security));
+            self.security.policy_changed();
         }
     }
 
@@ -157,16 +146,12 @@ impl Server for PpServer {
 
 fn main(boot: pride_rt::component::Boot) -> ! {
     let region = microkit::SharedRegion::from_setvar(&shared_vaddr, 4096);
-    let security = supervisor::connection(0);
-    let Some(epoch) = security_client::register(security) else {
+    let Some(security) = Mediator::register(supervisor::connection(0)) else {
         supervisor::start_failed("pp_server: cannot reach the security server");
     };
-    let mut cache = DecisionCache::new();
-    cache.advance(epoch);
     let server = PpServer {
         region,
         security,
-        cache,
         sessions: Vec::new(),
     };
     microkit::run_server(server, boot.generation)
