@@ -113,7 +113,10 @@ impl Supervisor {
         let text = self.archive.get(&file).ok_or_else(|| SupError::NoImage(file.clone()))?;
         let text = core::str::from_utf8(text).map_err(|_| SupError::BadSystem(format!("{file} is not UTF-8 text")))?;
         let sys = sdf::parse(text).map_err(|e| SupError::BadSystem(format!("{file}: {e}")))?;
-        self.check_system(&sys)?;
+        // The Pride service each PD's image offers, if any (read once:
+        // it decodes the image's manifest).
+        let services: Vec<Option<String>> = sys.protection_domains.iter().map(|pd| self.pd_service(pd)).collect();
+        self.check_system(&sys, &services)?;
         let configs = self.system_configs(name, &sys)?;
 
         // A PD whose image offers a Pride service is also an object
@@ -121,10 +124,10 @@ impl Supervisor {
         // its PPC peers and the connection manager's clients reach it on
         // the one endpoint it receives on (told apart by their badges).
         let mut service_endpoints = Vec::new();
-        for pd in &sys.protection_domains {
-            service_endpoints.push(match self.pd_service(pd) {
+        for service in &services {
+            service_endpoints.push(match service {
                 Some(service) => {
-                    let s = self.service(&service)?;
+                    let s = self.service(service)?;
                     Some(self.services[s].endpoint)
                 }
                 None => None,
@@ -199,7 +202,7 @@ impl Supervisor {
                 &notifications,
                 &mut record.slots,
             ) {
-                Ok(s) => setups.push((pd, s)),
+                Ok(s) => setups.push((pd, s, services[i].clone())),
                 Err(e) => {
                     self.end_system(record);
                     return Err(e);
@@ -208,13 +211,13 @@ impl Supervisor {
         }
 
         // 4. Start them.
-        for (pd, setup) in setups {
+        for (pd, setup, service) in setups {
             let image = image_name(&pd.program_image.path);
             let manifest = match self.image(image) {
                 Ok((_, m)) => Manifest {
                     name: pd.name.clone(),
                     priority: pd.priority,
-                    offers: self.pd_service(pd).into_iter().collect(),
+                    offers: service.into_iter().collect(),
                     ..m
                 },
                 Err(e) => {
@@ -288,7 +291,7 @@ impl Supervisor {
     }
 
     /// Pride's limits on a parsed system, and what it needs from the archive.
-    fn check_system(&self, sys: &System) -> Result<(), SupError> {
+    fn check_system(&self, sys: &System, services: &[Option<String>]) -> Result<(), SupError> {
         // What seL4 5.0 cannot express first, then what this system lacks.
         for ch in &sys.channels {
             for end in &ch.ends {
@@ -302,7 +305,7 @@ impl Supervisor {
             }
         }
         for (i, pd) in sys.protection_domains.iter().enumerate() {
-            if let Some(service) = self.pd_service(pd) {
+            if let Some(service) = &services[i] {
                 if let Some(ch) = sys.channels_of(i).into_iter().find(|c| c.id > MAX_SERVER_ID) {
                     return Err(refuse(
                         &pd.name,
@@ -701,7 +704,7 @@ impl Supervisor {
     /// server's own decisions for that subject can be made.
     pub(crate) fn channel_peer_admitted(&mut self, id: u32, ch: u64) -> Option<u32> {
         let peer = self.channel_peer(id, ch)?;
-        let service = self.offered_service(id, &self.table.by_id(id)?.manifest.clone())?;
+        let service = self.offered_service(id, &self.table.by_id(id)?.manifest)?;
         let object = format!("service:{service}");
         match self.ask(peer, &object, security_srv::Operation::Connect) {
             Ok(true) => Some(peer),
